@@ -1,0 +1,624 @@
+/* egctl: edit edgegate's distributions, origins, cache behaviors and invalidations from shell
+ * scripts. Options for origin and behavior fields come from the settings tables in
+ * db/config.c, so egctl, the database and the worker always agree on names and values. */
+#include <ctype.h>
+#include <unistd.h>
+
+#include "edgegate/buf.h"
+#include "edgegate/common.h"
+#include "edgegate/config.h"
+#include "edgegate/db.h"
+#include "edgegate/origin.h"
+
+#define MAX_ARGS 64
+
+typedef struct {
+    const char *db_path;
+    const char *dist;
+    int json;
+    const char *pos[MAX_ARGS]; /* positional words after the command */
+    int npos;
+    const char *names[MAX_ARGS]; /* --name value pairs not global */
+    const char *values[MAX_ARGS];
+    int nopts;
+    eg_db_t *db;
+} ctl_t;
+
+static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int fail(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("egctl: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return 1;
+}
+
+static void field_help(FILE *out, const eg_field_t *f, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char left[64];
+        if (f[i].flags & EG_FF_KEY)
+            continue;
+        snprintf(left, sizeof(left), "--%s VALUE", f[i].name);
+        fprintf(out, "      %-28s %s", left, f[i].help);
+        if (f[i].def)
+            fprintf(out, " [%s]", f[i].def[0] ? f[i].def : "\"\"");
+        fputc('\n', out);
+    }
+}
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: egctl [--db PATH] [--dist ID] [--json] COMMAND [ARGS]\n\n"
+            "Edits edgegate's configuration. Changes reach a running edgegate within a second.\n"
+            "--db defaults to $EDGEGATE_DB, else var/edgegate.db; --dist to 'default'.\n\n"
+            "Commands:\n"
+            "  init                              create the database and the default "
+            "distribution\n"
+            "  dist add|set ID [--aliases LIST] [--comment TEXT] [--enabled true|false]\n"
+            "  dist list | dist rm ID\n"
+            "  origin add ID --domain NAME [OPTIONS]   (the first origin becomes the target of "
+            "the default behavior *)\n"
+            "  origin set ID [OPTIONS] [--invalidate]\n"
+            "  origin list | origin rm ID\n");
+    field_help(out, eg_origin_fields, eg_origin_nfields);
+    fprintf(out, "  behavior add PATTERN --origin ID [OPTIONS] [--at N]\n"
+                 "  behavior set PATTERN [OPTIONS]          (the default behavior is '*')\n"
+                 "  behavior move PATTERN --to N\n"
+                 "  behavior list | behavior rm PATTERN\n");
+    field_help(out, eg_behavior_fields, eg_behavior_nfields);
+    fprintf(out, "  invalidate PATH... [--caller-reference REF]   remove cached objects "
+                 "(* only at the end)\n"
+                 "  invalidations                     list invalidations and their status\n\n"
+                 "Exit status: 0 on success, 1 with a one-line reason on stderr otherwise.\n");
+}
+
+static const char *opt(ctl_t *c, const char *name)
+{
+    for (int i = 0; i < c->nopts; i++)
+        if (strcmp(c->names[i], name) == 0)
+            return c->values[i];
+    return NULL;
+}
+
+/* Every option given must be one this command knows. */
+static int check_opts(ctl_t *c, const eg_field_t *fields, size_t n, const char *const *extra)
+{
+    for (int i = 0; i < c->nopts; i++) {
+        const eg_field_t *f = fields ? eg_field_find(fields, n, c->names[i]) : NULL;
+        int ok = f && !(f->flags & EG_FF_KEY);
+        for (const char *const *e = extra; !ok && e && *e; e++)
+            ok = strcmp(*e, c->names[i]) == 0;
+        if (!ok)
+            return fail("unknown option --%s for this command (egctl --help lists them)",
+                        c->names[i]);
+    }
+    return 0;
+}
+
+static int apply_opts(ctl_t *c, const eg_field_t *fields, size_t n, void *obj)
+{
+    char err[512];
+    for (int i = 0; i < c->nopts; i++) {
+        const eg_field_t *f = eg_field_find(fields, n, c->names[i]);
+        if (f == NULL || (f->flags & EG_FF_KEY))
+            continue;
+        if (eg_field_parse(f, obj, c->values[i], err, sizeof(err)) < 0)
+            return fail("%s", err);
+    }
+    return 0;
+}
+
+static int need_pos(ctl_t *c, int n, const char *what)
+{
+    if (c->npos != n)
+        return fail("%s", what);
+    return 0;
+}
+
+/* --- output ----------------------------------------------------------------------------- */
+
+static void json_str(const char *s)
+{
+    putchar('"');
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\')
+            printf("\\%c", ch);
+        else if (ch < 0x20)
+            printf("\\u%04x", ch);
+        else
+            putchar(ch);
+    }
+    putchar('"');
+}
+
+static void print_objects(ctl_t *c, const eg_field_t *f, size_t nf, const void *objs, size_t n,
+                          size_t size, int numbered)
+{
+    char buf[2048];
+    if (c->json) {
+        putchar('[');
+        for (size_t i = 0; i < n; i++) {
+            const void *o = (const char *)objs + i * size;
+            printf("%s{", i ? ",\n " : "");
+            if (numbered)
+                printf("\"position\":%zu,", i);
+            for (size_t j = 0; j < nf; j++) {
+                eg_field_format(&f[j], o, buf, sizeof(buf));
+                printf("%s\"%s\":", j ? "," : "", f[j].name);
+                if (f[j].type == EG_FT_INT || f[j].type == EG_FT_BOOL)
+                    fputs(buf, stdout);
+                else
+                    json_str(buf);
+            }
+            putchar('}');
+        }
+        puts("]");
+        return;
+    }
+    {
+        size_t width[32] = {0};
+        size_t cols = 0;
+        const eg_field_t *shown[32];
+        for (size_t j = 0; j < nf && cols < 32; j++)
+            if (f[j].flags & EG_FF_LIST)
+                shown[cols++] = &f[j];
+        for (size_t j = 0; j < cols; j++) {
+            width[j] = strlen(shown[j]->name);
+            for (size_t i = 0; i < n; i++) {
+                eg_field_format(shown[j], (const char *)objs + i * size, buf, sizeof(buf));
+                if (strlen(buf) > width[j])
+                    width[j] = strlen(buf);
+            }
+        }
+        if (numbered)
+            printf("%-4s", "#");
+        for (size_t j = 0; j < cols; j++) {
+            char up[64];
+            size_t k;
+            for (k = 0; shown[j]->name[k] && k < sizeof(up) - 1; k++)
+                up[k] = (char)toupper((unsigned char)shown[j]->name[k]);
+            up[k] = '\0';
+            if (j + 1 < cols)
+                printf("%-*s  ", (int)width[j], up);
+            else
+                printf("%s\n", up);
+        }
+        for (size_t i = 0; i < n; i++) {
+            const void *o = (const char *)objs + i * size;
+            if (numbered) {
+                if (numbered && i + 1 == n && f == eg_behavior_fields)
+                    printf("%-4s", "-");
+                else
+                    printf("%-4zu", i);
+            }
+            for (size_t j = 0; j < cols; j++) {
+                eg_field_format(shown[j], o, buf, sizeof(buf));
+                if (buf[0] == '\0')
+                    snprintf(buf, sizeof(buf), "-");
+                if (j + 1 < cols)
+                    printf("%-*s  ", (int)width[j], buf);
+                else
+                    printf("%s\n", buf);
+            }
+        }
+    }
+}
+
+/* CloudFront: choose match-viewer only with redirect-to-https or https-only. */
+static void warn_match_viewer(ctl_t *c)
+{
+    eg_origin_t *os = NULL;
+    eg_behavior_t *bs = NULL;
+    size_t no = 0, nb = 0;
+    char err[256];
+    if (eg_db_origin_list(c->db, c->dist, &os, &no, err, sizeof(err)) < 0 ||
+        eg_db_behavior_list(c->db, c->dist, &bs, &nb, err, sizeof(err)) < 0)
+        goto out;
+    for (size_t i = 0; i < nb; i++)
+        for (size_t j = 0; j < no; j++)
+            if (strcmp(bs[i].origin_id, os[j].id) == 0 && os[j].protocol == EG_OPP_MATCH_VIEWER &&
+                bs[i].viewer_protocol == EG_VPP_ALLOW_ALL)
+                fprintf(stderr,
+                        "egctl: warning: behavior %s allows HTTP viewers (allow-all) and its "
+                        "origin %s uses match-viewer, so HTTP viewers reach the origin over "
+                        "HTTP; choose match-viewer only with redirect-to-https or https-only\n",
+                        bs[i].path_pattern, os[j].id);
+out:
+    free(os);
+    free(bs);
+}
+
+/* --- commands ----------------------------------------------------------------------------- */
+
+static int cmd_dist(ctl_t *c, const char *sub)
+{
+    static const char *const none[] = {NULL};
+    eg_dist_info_t d;
+    char err[512];
+    int r;
+    if (strcmp(sub, "list") == 0) {
+        eg_dist_info_t *all = NULL;
+        size_t n = 0;
+        if (need_pos(c, 0, "usage: egctl dist list") || check_opts(c, NULL, 0, none))
+            return 1;
+        if (eg_db_dist_list(c->db, &all, &n, err, sizeof(err)) < 0)
+            return fail("%s", err);
+        print_objects(c, eg_dist_fields, eg_dist_nfields, all, n, sizeof(*all), 0);
+        free(all);
+        return 0;
+    }
+    if (need_pos(c, 1, "usage: egctl dist add|set|rm ID"))
+        return 1;
+    if (strcmp(sub, "rm") == 0) {
+        if (check_opts(c, NULL, 0, none))
+            return 1;
+        return eg_db_dist_rm(c->db, c->pos[0], err, sizeof(err)) < 0 ? fail("%s", err) : 0;
+    }
+    if (check_opts(c, eg_dist_fields, eg_dist_nfields, none))
+        return 1;
+    memset(&d, 0, sizeof(d));
+    if (strcmp(sub, "add") == 0) {
+        eg_fields_defaults(eg_dist_fields, eg_dist_nfields, &d);
+    } else if (strcmp(sub, "set") == 0) {
+        r = eg_db_dist_get(c->db, c->pos[0], &d, err, sizeof(err));
+        if (r <= 0)
+            return fail("%s", r < 0 ? err : "no such distribution");
+    } else {
+        return fail("unknown command: dist %s", sub);
+    }
+    if (eg_strlcpy(d.id, c->pos[0], sizeof(d.id)) < 0)
+        return fail("distribution id is too long");
+    if (apply_opts(c, eg_dist_fields, eg_dist_nfields, &d))
+        return 1;
+    if (eg_db_dist_put(c->db, &d, strcmp(sub, "add") == 0, err, sizeof(err)) < 0)
+        return fail("%s", err);
+    return 0;
+}
+
+static int invalidate_paths(ctl_t *c, const char *const *paths, size_t n, const char *ref);
+
+static int cmd_origin(ctl_t *c, const char *sub)
+{
+    static const char *const none[] = {NULL};
+    static const char *const set_extra[] = {"invalidate", NULL};
+    eg_origin_t o, before;
+    char err[512];
+    int r, create;
+    if (strcmp(sub, "list") == 0) {
+        eg_origin_t *all = NULL;
+        size_t n = 0;
+        if (need_pos(c, 0, "usage: egctl origin list") || check_opts(c, NULL, 0, none))
+            return 1;
+        if (eg_db_origin_list(c->db, c->dist, &all, &n, err, sizeof(err)) < 0)
+            return fail("%s", err);
+        print_objects(c, eg_origin_fields, eg_origin_nfields, all, n, sizeof(*all), 0);
+        free(all);
+        return 0;
+    }
+    if (need_pos(c, 1, "usage: egctl origin add|set|rm ID ..."))
+        return 1;
+    if (strcmp(sub, "rm") == 0) {
+        if (check_opts(c, NULL, 0, none))
+            return 1;
+        return eg_db_origin_rm(c->db, c->dist, c->pos[0], err, sizeof(err)) < 0 ? fail("%s", err)
+                                                                                 : 0;
+    }
+    create = strcmp(sub, "add") == 0;
+    if (!create && strcmp(sub, "set") != 0)
+        return fail("unknown command: origin %s", sub);
+    if (check_opts(c, eg_origin_fields, eg_origin_nfields, create ? none : set_extra))
+        return 1;
+    memset(&o, 0, sizeof(o));
+    if (create) {
+        eg_fields_defaults(eg_origin_fields, eg_origin_nfields, &o);
+        if (opt(c, "domain") == NULL)
+            return fail("origin add needs --domain NAME");
+        /* s3 origins always match the viewer; s3-website ones are HTTP only */
+        if (opt(c, "type") && opt(c, "protocol") == NULL) {
+            if (strcmp(opt(c, "type"), "s3") == 0)
+                o.protocol = EG_OPP_MATCH_VIEWER;
+        }
+    } else {
+        r = eg_db_origin_get(c->db, c->dist, c->pos[0], &o, err, sizeof(err));
+        if (r < 0)
+            return fail("%s", err);
+        if (r == 0)
+            return fail("no origin %s in distribution %s", c->pos[0], c->dist);
+    }
+    before = o;
+    if (eg_strlcpy(o.id, c->pos[0], sizeof(o.id)) < 0)
+        return fail("origin id is too long");
+    if (apply_opts(c, eg_origin_fields, eg_origin_nfields, &o))
+        return 1;
+    if (eg_origin_tls_check_protocols(o.ssl_protocols, err, sizeof(err)) < 0)
+        return fail("origin %s: %s", o.id, err);
+    if (eg_db_origin_put(c->db, c->dist, &o, create, err, sizeof(err)) < 0)
+        return fail("%s", err);
+    warn_match_viewer(c);
+    if (!create && before.protocol == EG_OPP_HTTP_ONLY && o.protocol != EG_OPP_HTTP_ONLY) {
+        if (opt(c, "invalidate")) {
+            const char *all[] = {"/*"};
+            return invalidate_paths(c, all, 1, NULL);
+        }
+        fprintf(stderr,
+                "egctl: origin %s now uses HTTPS. Objects cached while it was reached over "
+                "HTTP are still served, to HTTP and HTTPS viewers alike (the cache is "
+                "protocol-agnostic); to serve only objects fetched over HTTPS, invalidate "
+                "them: egctl --dist %s invalidate '/*' (or repeat this command with "
+                "--invalidate)\n",
+                o.id, c->dist);
+    }
+    return 0;
+}
+
+static int cmd_behavior(ctl_t *c, const char *sub)
+{
+    static const char *const none[] = {NULL};
+    static const char *const add_extra[] = {"at", NULL};
+    static const char *const move_extra[] = {"to", NULL};
+    eg_behavior_t b;
+    char err[512], pattern[EG_PATH_MAX];
+    int r;
+    if (strcmp(sub, "list") == 0) {
+        eg_behavior_t *all = NULL;
+        size_t n = 0;
+        if (need_pos(c, 0, "usage: egctl behavior list") || check_opts(c, NULL, 0, none))
+            return 1;
+        if (eg_db_behavior_list(c->db, c->dist, &all, &n, err, sizeof(err)) < 0)
+            return fail("%s", err);
+        print_objects(c, eg_behavior_fields, eg_behavior_nfields, all, n, sizeof(*all), 1);
+        free(all);
+        return 0;
+    }
+    if (need_pos(c, 1, "usage: egctl behavior add|set|move|rm PATTERN ..."))
+        return 1;
+    if (eg_pattern_normalize(c->pos[0], pattern, sizeof(pattern), err, sizeof(err)) < 0)
+        return fail("%s", err);
+    if (strcmp(sub, "rm") == 0) {
+        if (check_opts(c, NULL, 0, none))
+            return 1;
+        return eg_db_behavior_rm(c->db, c->dist, pattern, err, sizeof(err)) < 0 ? fail("%s", err)
+                                                                               : 0;
+    }
+    if (strcmp(sub, "move") == 0) {
+        const char *to = opt(c, "to");
+        char *end;
+        long v;
+        if (check_opts(c, NULL, 0, move_extra))
+            return 1;
+        if (to == NULL)
+            return fail("behavior move needs --to N");
+        v = strtol(to, &end, 10);
+        if (*to == '\0' || *end || v < 0 || v > 10000)
+            return fail("--to: '%s' is not a position (0 is evaluated first)", to);
+        return eg_db_behavior_move(c->db, c->dist, pattern, (int)v, err, sizeof(err)) < 0
+                   ? fail("%s", err)
+                   : 0;
+    }
+    memset(&b, 0, sizeof(b));
+    if (strcmp(sub, "add") == 0) {
+        const char *at = opt(c, "at");
+        long pos = -1;
+        if (check_opts(c, eg_behavior_fields, eg_behavior_nfields, add_extra))
+            return 1;
+        if (opt(c, "origin") == NULL)
+            return fail("behavior add needs --origin ID");
+        if (at) {
+            char *end;
+            pos = strtol(at, &end, 10);
+            if (*at == '\0' || *end || pos < 0 || pos > 10000)
+                return fail("--at: '%s' is not a position (0 is evaluated first)", at);
+        }
+        eg_fields_defaults(eg_behavior_fields, eg_behavior_nfields, &b);
+        snprintf(b.path_pattern, sizeof(b.path_pattern), "%s", pattern);
+        if (apply_opts(c, eg_behavior_fields, eg_behavior_nfields, &b))
+            return 1;
+        if (eg_db_behavior_add(c->db, c->dist, &b, (int)pos, err, sizeof(err)) < 0)
+            return fail("%s", err);
+    } else if (strcmp(sub, "set") == 0) {
+        if (check_opts(c, eg_behavior_fields, eg_behavior_nfields, none))
+            return 1;
+        r = eg_db_behavior_get(c->db, c->dist, pattern, &b, err, sizeof(err));
+        if (r < 0)
+            return fail("%s", err);
+        if (r == 0)
+            return fail("no behavior with path pattern %s in distribution %s", pattern, c->dist);
+        if (apply_opts(c, eg_behavior_fields, eg_behavior_nfields, &b))
+            return 1;
+        if (eg_db_behavior_update(c->db, c->dist, &b, err, sizeof(err)) < 0)
+            return fail("%s", err);
+    } else {
+        return fail("unknown command: behavior %s", sub);
+    }
+    warn_match_viewer(c);
+    return 0;
+}
+
+static int invalidate_paths(ctl_t *c, const char *const *paths, size_t n, const char *ref)
+{
+    char err[512], refbuf[64];
+    long long id;
+    for (size_t i = 0; i < n; i++) {
+        const char *p = paths[i], *star = strchr(p, '*');
+        if (p[0] != '/')
+            return fail("invalidation path '%s' must start with /", p);
+        if (star && star[1] != '\0')
+            return fail("invalidation path '%s': * may only be the last character", p);
+        if (strlen(p) > 4096)
+            return fail("invalidation path is longer than 4096 characters");
+        for (const char *q = p; *q; q++)
+            if ((unsigned char)*q <= 0x20 || *q == 0x7f)
+                return fail("invalidation path '%s' holds a space or control character", p);
+    }
+    if (ref == NULL) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        snprintf(refbuf, sizeof(refbuf), "egctl-%lld%09ld-%d", (long long)ts.tv_sec, ts.tv_nsec,
+                 (int)getpid());
+        ref = refbuf;
+    }
+    if (eg_db_invalidation_create(c->db, c->dist, paths, n, ref, &id, err, sizeof(err)) < 0)
+        return fail("%s", err);
+    if (c->json)
+        printf("{\"id\":%lld,\"caller_reference\":\"%s\",\"status\":\"InProgress\"}\n", id, ref);
+    else
+        printf("invalidation %lld InProgress (caller reference %s)\n", id, ref);
+    return 0;
+}
+
+static int cmd_invalidations(ctl_t *c)
+{
+    eg_invalidation_t *v = NULL;
+    size_t n = 0;
+    char err[512];
+    if (eg_db_invalidation_list(c->db, c->dist, 0, &v, &n, err, sizeof(err)) < 0)
+        return fail("%s", err);
+    if (c->json) {
+        putchar('[');
+        for (size_t i = 0; i < n; i++) {
+            printf("%s{\"id\":%lld,\"caller_reference\":", i ? ",\n " : "", v[i].id);
+            json_str(v[i].caller_reference);
+            printf(",\"status\":\"%s\",\"created_at\":%lld,\"paths\":[", v[i].status,
+                   v[i].created_at);
+            for (size_t j = 0; j < v[i].n_paths; j++) {
+                if (j)
+                    putchar(',');
+                json_str(v[i].paths[j]);
+            }
+            printf("]}");
+        }
+        puts("]");
+    } else {
+        printf("%-6s  %-11s  %-30s  %s\n", "ID", "STATUS", "CALLER-REFERENCE", "PATHS");
+        for (size_t i = 0; i < n; i++) {
+            printf("%-6lld  %-11s  %-30s  ", v[i].id, v[i].status, v[i].caller_reference);
+            for (size_t j = 0; j < v[i].n_paths; j++)
+                printf("%s%s", j ? " " : "", v[i].paths[j]);
+            putchar('\n');
+        }
+    }
+    eg_db_invalidations_free(v, n);
+    return 0;
+}
+
+static int cmd_init(ctl_t *c)
+{
+    eg_dist_info_t d;
+    char err[512];
+    int r = eg_db_dist_get(c->db, EG_DEFAULT_DIST, &d, err, sizeof(err));
+    if (r < 0)
+        return fail("%s", err);
+    if (r == 0) {
+        memset(&d, 0, sizeof(d));
+        eg_fields_defaults(eg_dist_fields, eg_dist_nfields, &d);
+        snprintf(d.id, sizeof(d.id), "%s", EG_DEFAULT_DIST);
+        snprintf(d.comment, sizeof(d.comment), "answers every Host no other distribution claims");
+        if (eg_db_dist_put(c->db, &d, 1, err, sizeof(err)) < 0)
+            return fail("%s", err);
+    }
+    printf("database %s ready (schema version %d)\n", c->db_path, eg_db_schema_version(c->db));
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    ctl_t c;
+    const char *cmd = NULL, *sub = NULL;
+    char err[512];
+    int rc;
+
+    memset(&c, 0, sizeof(c));
+    c.db_path = getenv("EDGEGATE_DB");
+    if (c.db_path == NULL || *c.db_path == '\0')
+        c.db_path = "var/edgegate.db";
+    c.dist = EG_DEFAULT_DIST;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            usage(stdout);
+            return 0;
+        }
+        if (strcmp(a, "--version") == 0) {
+            printf("egctl %s\n", PACKAGE_VERSION);
+            return 0;
+        }
+        if (strcmp(a, "--json") == 0) {
+            c.json = 1;
+        } else if (strcmp(a, "--invalidate") == 0) {
+            c.names[c.nopts] = "invalidate";
+            c.values[c.nopts++] = "1";
+        } else if (strncmp(a, "--", 2) == 0 && a[2]) {
+            const char *name = a + 2, *eq = strchr(name, '='), *val;
+            static char namebuf[MAX_ARGS][64];
+            if (eq) {
+                snprintf(namebuf[c.nopts < MAX_ARGS ? c.nopts : 0], 64, "%.*s",
+                         (int)(eq - name), name);
+                name = namebuf[c.nopts < MAX_ARGS ? c.nopts : 0];
+                val = eq + 1;
+            } else {
+                if (i + 1 >= argc)
+                    return fail("--%s needs a value", name);
+                val = argv[++i];
+            }
+            if (strcmp(name, "db") == 0)
+                c.db_path = val;
+            else if (strcmp(name, "dist") == 0)
+                c.dist = val;
+            else {
+                if (c.nopts == MAX_ARGS)
+                    return fail("too many options");
+                c.names[c.nopts] = name;
+                c.values[c.nopts++] = val;
+            }
+        } else if (cmd == NULL) {
+            cmd = a;
+        } else if (sub == NULL && (strcmp(cmd, "dist") == 0 || strcmp(cmd, "origin") == 0 ||
+                                   strcmp(cmd, "behavior") == 0)) {
+            sub = a;
+        } else {
+            if (c.npos == MAX_ARGS)
+                return fail("too many arguments");
+            c.pos[c.npos++] = a;
+        }
+    }
+    if (cmd == NULL) {
+        usage(stderr);
+        return 1;
+    }
+    if ((strcmp(cmd, "dist") == 0 || strcmp(cmd, "origin") == 0 ||
+         strcmp(cmd, "behavior") == 0) &&
+        sub == NULL)
+        return fail("usage: egctl %s add|set|list|rm ...", cmd);
+    if (strcmp(cmd, "init") && strcmp(cmd, "dist") && strcmp(cmd, "origin") &&
+        strcmp(cmd, "behavior") && strcmp(cmd, "invalidate") && strcmp(cmd, "invalidations"))
+        return fail("unknown command '%s' (egctl --help lists them)", cmd);
+    if (eg_db_open(c.db_path, strcmp(cmd, "init") == 0 ? EG_DB_CREATE : 0, &c.db, err,
+                   sizeof(err)) < 0)
+        return fail("%s", err);
+    if (strcmp(cmd, "init") == 0)
+        rc = cmd_init(&c);
+    else if (strcmp(cmd, "dist") == 0)
+        rc = cmd_dist(&c, sub);
+    else if (strcmp(cmd, "origin") == 0)
+        rc = cmd_origin(&c, sub);
+    else if (strcmp(cmd, "behavior") == 0)
+        rc = cmd_behavior(&c, sub);
+    else if (strcmp(cmd, "invalidate") == 0) {
+        static const char *const extra[] = {"caller-reference", NULL};
+        if (check_opts(&c, NULL, 0, extra))
+            rc = 1;
+        else if (c.npos == 0)
+            rc = fail("usage: egctl invalidate PATH... (e.g. /images/* or /index.html)");
+        else
+            rc = invalidate_paths(&c, c.pos, (size_t)c.npos, opt(&c, "caller-reference"));
+    } else
+        rc = cmd_invalidations(&c);
+    eg_db_close(c.db);
+    return rc;
+}

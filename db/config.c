@@ -1,0 +1,522 @@
+/* The settings tables and the rules that hold between fields. No SQL here: db.c uses the
+ * tables for its column lists, egctl for its options and listings, the worker for names. */
+#include <ctype.h>
+#include <limits.h>
+#include <stdint.h>
+#include <strings.h>
+
+#include "edgegate/common.h"
+#include "edgegate/config.h"
+
+#define OFF(t, m) offsetof(t, m)
+#define SZ(t, m) sizeof(((t *)0)->m)
+
+#define METHOD_SETS "GET,HEAD|GET,HEAD,OPTIONS|GET,HEAD,OPTIONS,PUT,POST,PATCH,DELETE"
+
+const eg_field_t eg_origin_fields[] = {
+    {"id", "id", EG_FT_STR, NULL, 1, EG_ID_MAX - 1, NULL, OFF(eg_origin_t, id), SZ(eg_origin_t, id),
+     EG_FF_KEY | EG_FF_LIST, "origin id, unique within the distribution"},
+    {"domain", "domain", EG_FT_STR, NULL, 1, EG_NAME_MAX - 1, NULL, OFF(eg_origin_t, domain),
+     SZ(eg_origin_t, domain), EG_FF_LIST, "origin domain name (or address) edgegate connects to"},
+    {"path", "origin_path", EG_FT_STR, NULL, 0, EG_PATH_MAX - 1, "", OFF(eg_origin_t, origin_path),
+     SZ(eg_origin_t, origin_path), EG_FF_LIST, "origin path: prefix added to every forwarded path"},
+    {"type", "type", EG_FT_ENUM, "custom|s3|s3-website", 0, 0, "custom", OFF(eg_origin_t, type),
+     0, EG_FF_LIST, "origin type"},
+    {"protocol", "protocol_policy", EG_FT_ENUM, "http-only|https-only|match-viewer", 0, 0,
+     "http-only", OFF(eg_origin_t, protocol), 0, EG_FF_LIST, "origin protocol policy"},
+    {"http-port", "http_port", EG_FT_INT, NULL, 1, 65535, "80", OFF(eg_origin_t, http_port), 0,
+     EG_FF_LIST, "origin HTTP port"},
+    {"https-port", "https_port", EG_FT_INT, NULL, 1, 65535, "443", OFF(eg_origin_t, https_port), 0,
+     EG_FF_LIST, "origin HTTPS port"},
+    {"ssl-protocols", "ssl_protocols", EG_FT_SET, "SSLv3|TLSv1|TLSv1.1|TLSv1.2", 0, 0, "TLSv1.2",
+     OFF(eg_origin_t, ssl_protocols), 0, EG_FF_LIST,
+     "origin SSL protocols edgegate may use (TLSv1.3 too when TLSv1.2 is allowed)"},
+    {"read-timeout", "read_timeout", EG_FT_INT, NULL, 1, 180, "30", OFF(eg_origin_t, read_timeout),
+     0, EG_FF_LIST, "origin response timeout, seconds"},
+    {"keepalive-timeout", "keepalive_timeout", EG_FT_INT, NULL, 1, 180, "5",
+     OFF(eg_origin_t, keepalive_timeout), 0, 0, "origin keep-alive idle timeout, seconds"},
+};
+const size_t eg_origin_nfields = EG_ARRAY_LEN(eg_origin_fields);
+
+const eg_field_t eg_behavior_fields[] = {
+    {"pattern", "path_pattern", EG_FT_STR, NULL, 1, EG_PATH_MAX - 1, NULL,
+     OFF(eg_behavior_t, path_pattern), SZ(eg_behavior_t, path_pattern), EG_FF_KEY | EG_FF_LIST,
+     "path pattern: * any run of characters, ? exactly one; the default behavior is *"},
+    {"origin", "origin_id", EG_FT_STR, NULL, 1, EG_ID_MAX - 1, NULL, OFF(eg_behavior_t, origin_id),
+     SZ(eg_behavior_t, origin_id), EG_FF_LIST, "target origin id"},
+    {"viewer-protocol", "viewer_protocol_policy", EG_FT_ENUM,
+     "allow-all|redirect-to-https|https-only", 0, 0, "allow-all",
+     OFF(eg_behavior_t, viewer_protocol), 0, EG_FF_LIST, "viewer protocol policy"},
+    {"methods", "allowed_methods", EG_FT_ENUM, METHOD_SETS, 0, 0, "GET,HEAD",
+     OFF(eg_behavior_t, allowed_methods), 0, EG_FF_LIST,
+     "allowed HTTP methods: GET,HEAD | GET,HEAD,OPTIONS | ALL"},
+    {"cached-methods", "cached_methods", EG_FT_ENUM, "GET,HEAD|GET,HEAD,OPTIONS", 0, 0, "GET,HEAD",
+     OFF(eg_behavior_t, cached_methods), 0, 0, "cached HTTP methods: GET,HEAD | GET,HEAD,OPTIONS"},
+    {"min-ttl", "min_ttl", EG_FT_INT, NULL, 0, INT_MAX, "0", OFF(eg_behavior_t, min_ttl), 0, 0,
+     "minimum TTL, seconds"},
+    {"default-ttl", "default_ttl", EG_FT_INT, NULL, 0, INT_MAX, "86400",
+     OFF(eg_behavior_t, default_ttl), 0, 0, "default TTL when the origin says nothing, seconds"},
+    {"max-ttl", "max_ttl", EG_FT_INT, NULL, 0, INT_MAX, "31536000", OFF(eg_behavior_t, max_ttl), 0,
+     0, "maximum TTL, seconds"},
+    {"forward-host", "forward_host", EG_FT_BOOL, NULL, 0, 1, "false",
+     OFF(eg_behavior_t, forward_host), 0, EG_FF_LIST,
+     "send the viewer's Host header to the origin (true/false)"},
+    {"forward-query", "forward_query", EG_FT_BOOL, NULL, 0, 1, "true",
+     OFF(eg_behavior_t, forward_query), 0, 0,
+     "forward the query string and cache on it (true/false)"},
+};
+const size_t eg_behavior_nfields = EG_ARRAY_LEN(eg_behavior_fields);
+
+const eg_field_t eg_dist_fields[] = {
+    {"id", "id", EG_FT_STR, NULL, 1, EG_ID_MAX - 1, NULL, OFF(eg_dist_info_t, id),
+     SZ(eg_dist_info_t, id), EG_FF_KEY | EG_FF_LIST, "distribution id"},
+    {"enabled", "enabled", EG_FT_BOOL, NULL, 0, 1, "true", OFF(eg_dist_info_t, enabled), 0,
+     EG_FF_LIST, "serve requests (a disabled distribution answers 403)"},
+    {"aliases", NULL, EG_FT_STR, NULL, 0, SZ(eg_dist_info_t, aliases) - 1, "",
+     OFF(eg_dist_info_t, aliases), SZ(eg_dist_info_t, aliases), EG_FF_LIST,
+     "comma-separated host names (CNAMEs) this distribution answers for"},
+    {"comment", "comment", EG_FT_STR, NULL, 0, EG_NAME_MAX - 1, "", OFF(eg_dist_info_t, comment),
+     SZ(eg_dist_info_t, comment), EG_FF_LIST, "free text"},
+};
+const size_t eg_dist_nfields = EG_ARRAY_LEN(eg_dist_fields);
+
+const eg_field_t *eg_field_find(const eg_field_t *fields, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(fields[i].name, name) == 0)
+            return &fields[i];
+    return NULL;
+}
+
+/* Index of word in "a|b|c", or -1. */
+static int choice_index(const char *choices, const char *word, size_t wlen)
+{
+    const char *p = choices;
+    for (int i = 0;; i++) {
+        const char *bar = strchr(p, '|');
+        size_t len = bar ? (size_t)(bar - p) : strlen(p);
+        if (len == wlen && strncmp(p, word, wlen) == 0)
+            return i;
+        if (bar == NULL)
+            return -1;
+        p = bar + 1;
+    }
+}
+
+/* Copies the i-th choice into buf. */
+static void choice_name(const char *choices, int idx, char *buf, size_t len)
+{
+    const char *p = choices;
+    for (int i = 0; p != NULL; i++) {
+        const char *bar = strchr(p, '|');
+        size_t n = bar ? (size_t)(bar - p) : strlen(p);
+        if (i == idx) {
+            snprintf(buf, len, "%.*s", (int)n, p);
+            return;
+        }
+        p = bar ? bar + 1 : NULL;
+    }
+    snprintf(buf, len, "?");
+}
+
+static void choices_for_humans(const char *choices, char *buf, size_t len)
+{
+    size_t j = 0;
+    for (const char *p = choices; *p && j + 4 < len; p++) {
+        if (*p == '|') {
+            buf[j++] = ',';
+            buf[j++] = ' ';
+        } else {
+            buf[j++] = *p;
+        }
+    }
+    buf[j] = '\0';
+}
+
+static int parse_long(const char *s, long *out)
+{
+    char *end;
+    long v;
+    if (*s == '\0' || isspace((unsigned char)*s))
+        return -1;
+    errno = 0;
+    v = strtol(s, &end, 10);
+    if (errno || *end != '\0')
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int eg_field_parse(const eg_field_t *f, void *obj, const char *value, char *err, size_t errlen)
+{
+    char *base = (char *)obj + f->off;
+    char human[256];
+    long v;
+
+    switch (f->type) {
+    case EG_FT_STR:
+        if (strlen(value) < (size_t)f->min || strlen(value) > (size_t)f->max) {
+            eg_errf(err, errlen, "--%s: must be %ld to %ld characters", f->name, f->min, f->max);
+            return -1;
+        }
+        for (const char *p = value; *p; p++)
+            if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+                eg_errf(err, errlen, "--%s: control characters are not allowed", f->name);
+                return -1;
+            }
+        memcpy(base, value, strlen(value) + 1);
+        return 0;
+    case EG_FT_INT:
+        if (parse_long(value, &v) < 0 || v < f->min || v > f->max) {
+            eg_errf(err, errlen, "--%s: '%s' is not a whole number from %ld to %ld", f->name,
+                    value, f->min, f->max);
+            return -1;
+        }
+        *(int *)base = (int)v;
+        return 0;
+    case EG_FT_BOOL:
+        if (!strcmp(value, "true") || !strcmp(value, "1") || !strcmp(value, "yes") ||
+            !strcmp(value, "on"))
+            *(int *)base = 1;
+        else if (!strcmp(value, "false") || !strcmp(value, "0") || !strcmp(value, "no") ||
+                 !strcmp(value, "off"))
+            *(int *)base = 0;
+        else {
+            eg_errf(err, errlen, "--%s: '%s' is not true or false", f->name, value);
+            return -1;
+        }
+        return 0;
+    case EG_FT_ENUM: {
+        int i = choice_index(f->choices, value, strlen(value));
+        /* "ALL" is CloudFront's console name for the seven-method set. */
+        if (i < 0 && f->off == offsetof(eg_behavior_t, allowed_methods) &&
+            f->choices[0] == 'G' && strcasecmp(value, "ALL") == 0)
+            i = EG_AM_ALL;
+        if (i < 0) {
+            choices_for_humans(f->choices, human, sizeof(human));
+            eg_errf(err, errlen, "--%s: '%s' is not one of: %s", f->name, value, human);
+            return -1;
+        }
+        *(int *)base = i;
+        return 0;
+    }
+    case EG_FT_SET: {
+        int mask = 0;
+        const char *p = value;
+        if (*p == '\0') {
+            eg_errf(err, errlen, "--%s: name at least one", f->name);
+            return -1;
+        }
+        while (*p) {
+            const char *comma = strchr(p, ',');
+            size_t n = comma ? (size_t)(comma - p) : strlen(p);
+            int i = choice_index(f->choices, p, n);
+            if (i < 0) {
+                choices_for_humans(f->choices, human, sizeof(human));
+                eg_errf(err, errlen, "--%s: '%.*s' is not one of: %s", f->name, (int)n, p, human);
+                return -1;
+            }
+            mask |= 1 << i;
+            p += n;
+            if (*p == ',')
+                p++;
+        }
+        *(int *)base = mask;
+        return 0;
+    }
+    }
+    eg_errf(err, errlen, "--%s: unknown field type", f->name);
+    return -1;
+}
+
+void eg_field_format(const eg_field_t *f, const void *obj, char *buf, size_t len)
+{
+    const char *base = (const char *)obj + f->off;
+    switch (f->type) {
+    case EG_FT_STR:
+        snprintf(buf, len, "%s", base);
+        return;
+    case EG_FT_INT:
+        snprintf(buf, len, "%d", *(const int *)base);
+        return;
+    case EG_FT_BOOL:
+        snprintf(buf, len, "%s", *(const int *)base ? "true" : "false");
+        return;
+    case EG_FT_ENUM:
+        choice_name(f->choices, *(const int *)base, buf, len);
+        return;
+    case EG_FT_SET: {
+        size_t used = 0;
+        int mask = *(const int *)base;
+        buf[0] = '\0';
+        for (int i = 0; i < 31; i++) {
+            char name[64];
+            if (!(mask & (1 << i)))
+                continue;
+            choice_name(f->choices, i, name, sizeof(name));
+            used += (size_t)snprintf(buf + used, used < len ? len - used : 0, "%s%s",
+                                     used ? "," : "", name);
+            if (used >= len)
+                break;
+        }
+        return;
+    }
+    }
+}
+
+void eg_fields_defaults(const eg_field_t *fields, size_t n, void *obj)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (fields[i].def == NULL)
+            continue;
+        if (eg_field_parse(&fields[i], obj, fields[i].def, NULL, 0) < 0)
+            abort(); /* a default that does not parse is a bug in the table */
+    }
+}
+
+const char *eg_viewer_policy_name(int v)
+{
+    static const char *const n[] = {"allow-all", "redirect-to-https", "https-only"};
+    return v >= 0 && v < 3 ? n[v] : "?";
+}
+
+const char *eg_origin_policy_name(int v)
+{
+    static const char *const n[] = {"http-only", "https-only", "match-viewer"};
+    return v >= 0 && v < 3 ? n[v] : "?";
+}
+
+const char *eg_origin_type_name(int v)
+{
+    static const char *const n[] = {"custom", "s3", "s3-website"};
+    return v >= 0 && v < 3 ? n[v] : "?";
+}
+
+const char *eg_methods_name(int v)
+{
+    static const char *const n[] = {"GET,HEAD", "GET,HEAD,OPTIONS",
+                                    "GET,HEAD,OPTIONS,PUT,POST,PATCH,DELETE"};
+    return v >= 0 && v < 3 ? n[v] : "?";
+}
+
+unsigned eg_method_bit(const char *m)
+{
+    static const char *const names[] = {"GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"};
+    for (unsigned i = 0; i < EG_ARRAY_LEN(names); i++)
+        if (strcmp(m, names[i]) == 0)
+            return 1u << i;
+    return 0;
+}
+
+unsigned eg_methods_mask(int set)
+{
+    switch (set) {
+    case EG_AM_GET_HEAD:
+        return 0x3;
+    case EG_AM_GET_HEAD_OPTIONS:
+        return 0x7;
+    case EG_AM_ALL:
+        return 0x7f;
+    }
+    return 0;
+}
+
+int eg_id_validate(const char *what, const char *id, char *err, size_t errlen)
+{
+    size_t n = strlen(id);
+    if (n == 0 || n >= EG_ID_MAX) {
+        eg_errf(err, errlen, "%s id must be 1 to %d characters", what, EG_ID_MAX - 1);
+        return -1;
+    }
+    for (const char *p = id; *p; p++)
+        if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_' && *p != '.') {
+            eg_errf(err, errlen, "%s id '%s': use letters, digits, '-', '_' and '.' only", what,
+                    id);
+            return -1;
+        }
+    return 0;
+}
+
+static int hostname_ok(const char *s, size_t n)
+{
+    if (n == 0 || n > 253)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)s[i]) && s[i] != '-' && s[i] != '.' && s[i] != '*')
+            return 0;
+    return 1;
+}
+
+int eg_origin_validate(const eg_origin_t *o, char *err, size_t errlen)
+{
+    size_t plen = strlen(o->origin_path);
+    if (eg_id_validate("origin", o->id, err, errlen) < 0)
+        return -1;
+    if (!hostname_ok(o->domain, strlen(o->domain)) || strchr(o->domain, '*')) {
+        eg_errf(err, errlen, "origin %s: domain '%s' is not a host name or address", o->id,
+                o->domain);
+        return -1;
+    }
+    if (plen && (o->origin_path[0] != '/' || o->origin_path[plen - 1] == '/' ||
+                 strpbrk(o->origin_path, "?# *"))) {
+        eg_errf(err, errlen,
+                "origin %s: path '%s' must start with '/', not end with '/', and hold no '?', "
+                "'#', '*' or spaces",
+                o->id, o->origin_path);
+        return -1;
+    }
+    if (o->type == EG_OT_S3_WEBSITE && o->protocol != EG_OPP_HTTP_ONLY) {
+        eg_errf(err, errlen,
+                "origin %s: an s3-website origin cannot use HTTPS (S3 website endpoints do not "
+                "support it); its protocol must be http-only",
+                o->id);
+        return -1;
+    }
+    if (o->type == EG_OT_S3 && o->protocol != EG_OPP_MATCH_VIEWER) {
+        eg_errf(err, errlen,
+                "origin %s: an s3 origin always matches the viewer's protocol; its protocol is "
+                "fixed to match-viewer",
+                o->id);
+        return -1;
+    }
+    if (o->ssl_protocols == 0) {
+        eg_errf(err, errlen, "origin %s: ssl-protocols must name at least one protocol", o->id);
+        return -1;
+    }
+    return 0;
+}
+
+int eg_behavior_validate(const eg_behavior_t *b, char *err, size_t errlen)
+{
+    unsigned allowed = eg_methods_mask(b->allowed_methods);
+    unsigned cached = eg_methods_mask(b->cached_methods);
+    if ((cached & allowed) != cached) {
+        eg_errf(err, errlen, "behavior %s: cached methods %s are not all allowed (allowed: %s)",
+                b->path_pattern, eg_methods_name(b->cached_methods),
+                eg_methods_name(b->allowed_methods));
+        return -1;
+    }
+    if (b->min_ttl > b->default_ttl || b->default_ttl > b->max_ttl) {
+        eg_errf(err, errlen,
+                "behavior %s: TTLs must satisfy min-ttl <= default-ttl <= max-ttl (%d, %d, %d)",
+                b->path_pattern, b->min_ttl, b->default_ttl, b->max_ttl);
+        return -1;
+    }
+    return 0;
+}
+
+int eg_dist_validate(const eg_dist_info_t *d, char *err, size_t errlen)
+{
+    char tmp[sizeof(d->aliases)];
+    if (eg_id_validate("distribution", d->id, err, errlen) < 0)
+        return -1;
+    return eg_aliases_normalize(d->aliases, tmp, sizeof(tmp), err, errlen);
+}
+
+int eg_pattern_normalize(const char *in, char *out, size_t outlen, char *err, size_t errlen)
+{
+    size_t n = strlen(in);
+    int slash = !(in[0] == '/' || strcmp(in, "*") == 0);
+    if (n == 0) {
+        eg_errf(err, errlen, "a path pattern cannot be empty");
+        return -1;
+    }
+    for (const char *p = in; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c <= 0x20 || c >= 0x7f || strchr("#\\<>\"{}|^`", c)) {
+            eg_errf(err, errlen, "path pattern '%s': character '%c' is not allowed", in,
+                    c > 0x20 && c < 0x7f ? c : '?');
+            return -1;
+        }
+    }
+    if (n + (size_t)slash + 1 > outlen || n + (size_t)slash >= EG_PATH_MAX) {
+        eg_errf(err, errlen, "path pattern is longer than %d characters", EG_PATH_MAX - 1);
+        return -1;
+    }
+    snprintf(out, outlen, "%s%s", slash ? "/" : "", in);
+    return 0;
+}
+
+int eg_aliases_normalize(const char *in, char *out, size_t outlen, char *err, size_t errlen)
+{
+    size_t j = 0;
+    const char *p = in;
+    while (*p) {
+        const char *comma = strchr(p, ',');
+        size_t n = comma ? (size_t)(comma - p) : strlen(p);
+        while (n && isspace((unsigned char)*p)) {
+            p++;
+            n--;
+        }
+        while (n && isspace((unsigned char)p[n - 1]))
+            n--;
+        if (n) {
+            if (!hostname_ok(p, n)) {
+                eg_errf(err, errlen, "alias '%.*s' is not a host name", (int)n, p);
+                return -1;
+            }
+            if (j + n + 2 > outlen) {
+                eg_errf(err, errlen, "aliases are longer than %zu characters", outlen - 1);
+                return -1;
+            }
+            if (j)
+                out[j++] = ',';
+            for (size_t i = 0; i < n; i++)
+                out[j++] = (char)tolower((unsigned char)p[i]);
+        }
+        p += comma ? (size_t)(comma - p) + 1 : strlen(p);
+    }
+    out[j] = '\0';
+    return 0;
+}
+
+void eg_config_free(eg_config_t *c)
+{
+    if (c == NULL)
+        return;
+    for (size_t i = 0; i < c->n_dists; i++) {
+        free(c->dists[i].origins);
+        free(c->dists[i].behaviors);
+    }
+    free(c->dists);
+    free(c);
+}
+
+/* True when the comma-separated list holds host (case-insensitively). */
+static int alias_list_has(const char *list, const char *host, size_t hostlen)
+{
+    const char *p = list;
+    while (*p) {
+        const char *comma = strchr(p, ',');
+        size_t n = comma ? (size_t)(comma - p) : strlen(p);
+        if (n == hostlen && strncasecmp(p, host, n) == 0)
+            return 1;
+        /* "*.example.com" covers one or more labels in front of example.com */
+        if (n > 2 && p[0] == '*' && p[1] == '.' && hostlen > n - 1 &&
+            strncasecmp(host + hostlen - (n - 1), p + 1, n - 1) == 0)
+            return 1;
+        p += n + (comma ? 1 : 0);
+    }
+    return 0;
+}
+
+const eg_dist_t *eg_config_find_dist(const eg_config_t *c, const char *host, size_t hostlen)
+{
+    const eg_dist_t *fallback = NULL;
+    for (size_t i = 0; i < c->n_dists; i++) {
+        const eg_dist_t *d = &c->dists[i];
+        if (hostlen && alias_list_has(d->info.aliases, host, hostlen))
+            return d;
+        if (strcmp(d->info.id, EG_DEFAULT_DIST) == 0)
+            fallback = d;
+    }
+    return fallback;
+}
+
+const eg_origin_t *eg_dist_find_origin(const eg_dist_t *d, const char *id)
+{
+    for (size_t i = 0; i < d->n_origins; i++)
+        if (strcmp(d->origins[i].id, id) == 0)
+            return &d->origins[i];
+    return NULL;
+}

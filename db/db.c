@@ -1,0 +1,1017 @@
+/* SQLite storage for distributions, origins, behaviors and invalidations. Column lists come
+ * from the settings tables in config.c, so a field added there is stored without touching
+ * this file (beyond a migration). Values travel as text and are parsed by the same code
+ * that parses egctl's options, so the database cannot hold what the CLI would refuse. */
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+#include "edgegate/common.h"
+#include "edgegate/config.h"
+#include "edgegate/db.h"
+#include "migrations.h"
+
+#define DEFAULT_PRECEDENCE 2147483647
+
+struct eg_db {
+    sqlite3 *sql;
+    int data_version; /* last PRAGMA data_version seen by eg_db_changed */
+};
+
+static int fail_sql(eg_db_t *db, char *err, size_t errlen, const char *what)
+{
+    eg_errf(err, errlen, "%s: %s", what, sqlite3_errmsg(db->sql));
+    return -1;
+}
+
+static int exec(eg_db_t *db, const char *sql, char *err, size_t errlen)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(db->sql, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        eg_errf(err, errlen, "database: %s", msg ? msg : sqlite3_errmsg(db->sql));
+        sqlite3_free(msg);
+        return -1;
+    }
+    return 0;
+}
+
+static sqlite3_stmt *prepare(eg_db_t *db, const char *sql, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db->sql, sql, -1, &st, NULL) != SQLITE_OK) {
+        fail_sql(db, err, errlen, "database");
+        return NULL;
+    }
+    return st;
+}
+
+static int begin(eg_db_t *db, char *err, size_t errlen)
+{
+    return exec(db, "BEGIN IMMEDIATE", err, errlen);
+}
+
+static int commit(eg_db_t *db, char *err, size_t errlen)
+{
+    return exec(db, "COMMIT", err, errlen);
+}
+
+static void rollback(eg_db_t *db)
+{
+    if (!sqlite3_get_autocommit(db->sql))
+        sqlite3_exec(db->sql, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int eg_db_latest_schema_version(void)
+{
+    return (int)EG_ARRAY_LEN(eg_db_migrations);
+}
+
+static int user_version(eg_db_t *db)
+{
+    sqlite3_stmt *st = prepare(db, "PRAGMA user_version", NULL, 0);
+    int v = -1;
+    if (st && sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+int eg_db_schema_version(eg_db_t *db)
+{
+    return user_version(db);
+}
+
+static int migrate(eg_db_t *db, char *err, size_t errlen)
+{
+    int have = user_version(db);
+    int want = eg_db_latest_schema_version();
+    char sql[64];
+
+    if (have < 0)
+        return fail_sql(db, err, errlen, "reading schema version");
+    if (have > want) {
+        eg_errf(err, errlen,
+                "database schema version %d is newer than this edgegate knows (%d); "
+                "upgrade edgegate",
+                have, want);
+        return -1;
+    }
+    for (int v = have; v < want; v++) {
+        if (begin(db, err, errlen) < 0)
+            return -1;
+        if (user_version(db) != v) { /* another process migrated meanwhile */
+            rollback(db);
+            continue;
+        }
+        if (exec(db, eg_db_migrations[v], err, errlen) < 0)
+            goto fail;
+        snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v + 1);
+        if (exec(db, sql, err, errlen) < 0 || commit(db, err, errlen) < 0)
+            goto fail;
+    }
+    return 0;
+fail:
+    rollback(db);
+    return -1;
+}
+
+int eg_db_open(const char *path, int flags, eg_db_t **out, char *err, size_t errlen)
+{
+    struct stat sb;
+    eg_db_t *db;
+    int oflags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+
+    *out = NULL;
+    if (!(flags & EG_DB_CREATE) && stat(path, &sb) < 0) {
+        eg_errf(err, errlen, "database %s: %s (create it with: egctl --db %s init)", path,
+                strerror(errno), path);
+        return -1;
+    }
+    if (flags & EG_DB_CREATE)
+        oflags |= SQLITE_OPEN_CREATE;
+    db = eg_calloc(1, sizeof(*db));
+    if (sqlite3_open_v2(path, &db->sql, oflags, NULL) != SQLITE_OK) {
+        eg_errf(err, errlen, "database %s: %s", path,
+                db->sql ? sqlite3_errmsg(db->sql) : "cannot open");
+        goto fail;
+    }
+    sqlite3_busy_timeout(db->sql, 5000);
+    if (exec(db, "PRAGMA foreign_keys = ON", err, errlen) < 0)
+        goto fail;
+    /* WAL lets the gateway read while egctl writes; it is a property of the file. */
+    if (exec(db, "PRAGMA journal_mode = WAL", err, errlen) < 0 ||
+        exec(db, "PRAGMA synchronous = NORMAL", err, errlen) < 0)
+        goto fail;
+    if (migrate(db, err, errlen) < 0) {
+        char tmp[512];
+        snprintf(tmp, sizeof(tmp), "%s", err ? err : "");
+        eg_errf(err, errlen, "database %s: %s", path, tmp);
+        goto fail;
+    }
+    db->data_version = -1;
+    *out = db;
+    return 0;
+fail:
+    eg_db_close(db);
+    return -1;
+}
+
+void eg_db_close(eg_db_t *db)
+{
+    if (db == NULL)
+        return;
+    sqlite3_close(db->sql);
+    free(db);
+}
+
+int eg_db_changed(eg_db_t *db)
+{
+    sqlite3_stmt *st = prepare(db, "PRAGMA data_version", NULL, 0);
+    int v, changed;
+    if (st == NULL || sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_finalize(st);
+        return -1;
+    }
+    v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    changed = v != db->data_version;
+    db->data_version = v;
+    return changed;
+}
+
+int eg_db_config_version(eg_db_t *db, long long *version, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = prepare(db, "SELECT value FROM meta WHERE key = 'config_version'", err,
+                               errlen);
+    int rc = -1;
+    if (st == NULL)
+        return -1;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        *version = sqlite3_column_int64(st, 0);
+        rc = 0;
+    } else {
+        fail_sql(db, err, errlen, "reading config_version");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* --- generic row <-> struct through the settings tables ----------------------------- */
+
+/* "a, b, c" for every field stored in the main table. */
+static void column_list(const eg_field_t *f, size_t n, char *buf, size_t len, const char *suffix)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        if (f[i].column == NULL)
+            continue;
+        used += (size_t)snprintf(buf + used, len - used, "%s%s%s", used ? ", " : "",
+                                 f[i].column, suffix);
+        if (used >= len)
+            abort(); /* buffers are sized for the tables; overflow is a bug */
+    }
+}
+
+static int bind_fields(sqlite3_stmt *st, int idx, const eg_field_t *f, size_t n, const void *obj)
+{
+    char buf[1024];
+    for (size_t i = 0; i < n; i++) {
+        if (f[i].column == NULL)
+            continue;
+        if (f[i].type == EG_FT_INT || f[i].type == EG_FT_BOOL) {
+            if (sqlite3_bind_int(st, idx++, *(const int *)((const char *)obj + f[i].off)))
+                return -1;
+            continue;
+        }
+        eg_field_format(&f[i], obj, buf, sizeof(buf));
+        if (sqlite3_bind_text(st, idx++, buf, -1, SQLITE_TRANSIENT) != SQLITE_OK)
+            return -1;
+    }
+    return idx;
+}
+
+static int read_fields(sqlite3_stmt *st, int col, const eg_field_t *f, size_t n, void *obj,
+                       char *err, size_t errlen)
+{
+    for (size_t i = 0; i < n; i++) {
+        const unsigned char *txt;
+        if (f[i].column == NULL)
+            continue;
+        txt = sqlite3_column_text(st, col++);
+        if (eg_field_parse(&f[i], obj, txt ? (const char *)txt : "", err, errlen) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Runs a SELECT whose first columns are the table's fields; appends each row to *out. */
+typedef int (*row_extra_fn)(sqlite3_stmt *st, int col, void *obj);
+
+static int select_rows(eg_db_t *db, sqlite3_stmt *st, const eg_field_t *f, size_t n,
+                       size_t objsize, void **out, size_t *count, char *err, size_t errlen)
+{
+    char *arr = NULL;
+    size_t cnt = 0, cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (cnt == cap) {
+            cap = cap ? cap * 2 : 8;
+            arr = eg_realloc(arr, cap * objsize);
+        }
+        memset(arr + cnt * objsize, 0, objsize);
+        if (read_fields(st, 0, f, n, arr + cnt * objsize, err, errlen) < 0)
+            goto fail;
+        cnt++;
+    }
+    if (rc != SQLITE_DONE) {
+        fail_sql(db, err, errlen, "database");
+        goto fail;
+    }
+    *out = arr;
+    *count = cnt;
+    return 0;
+fail:
+    free(arr);
+    return -1;
+}
+
+/* --- distributions ------------------------------------------------------------------- */
+
+static int dist_aliases(eg_db_t *db, eg_dist_info_t *d, char *err, size_t errlen)
+{
+    sqlite3_stmt *st =
+        prepare(db, "SELECT alias FROM aliases WHERE dist_id = ? ORDER BY alias", err, errlen);
+    size_t used = 0;
+    int rc;
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_text(st, 1, d->id, -1, SQLITE_STATIC);
+    d->aliases[0] = '\0';
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *a = (const char *)sqlite3_column_text(st, 0);
+        used += (size_t)snprintf(d->aliases + used, sizeof(d->aliases) - used, "%s%s",
+                                 used ? "," : "", a ? a : "");
+        if (used >= sizeof(d->aliases)) {
+            used = sizeof(d->aliases) - 1;
+            break;
+        }
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return fail_sql(db, err, errlen, "reading aliases");
+    return 0;
+}
+
+int eg_db_dist_list(eg_db_t *db, eg_dist_info_t **out, size_t *n, char *err, size_t errlen)
+{
+    char cols[512], sql[1024];
+    sqlite3_stmt *st;
+    void *arr = NULL;
+    column_list(eg_dist_fields, eg_dist_nfields, cols, sizeof(cols), "");
+    snprintf(sql, sizeof(sql), "SELECT %s FROM distributions ORDER BY id", cols);
+    if ((st = prepare(db, sql, err, errlen)) == NULL)
+        return -1;
+    if (select_rows(db, st, eg_dist_fields, eg_dist_nfields, sizeof(eg_dist_info_t), &arr, n, err,
+                    errlen) < 0) {
+        sqlite3_finalize(st);
+        return -1;
+    }
+    sqlite3_finalize(st);
+    *out = arr;
+    for (size_t i = 0; i < *n; i++)
+        if (dist_aliases(db, &(*out)[i], err, errlen) < 0) {
+            free(*out);
+            *out = NULL;
+            return -1;
+        }
+    return 0;
+}
+
+int eg_db_dist_get(eg_db_t *db, const char *id, eg_dist_info_t *out, char *err, size_t errlen)
+{
+    char cols[512], sql[1024];
+    sqlite3_stmt *st;
+    void *arr = NULL;
+    size_t n = 0;
+    column_list(eg_dist_fields, eg_dist_nfields, cols, sizeof(cols), "");
+    snprintf(sql, sizeof(sql), "SELECT %s FROM distributions WHERE id = ?", cols);
+    if ((st = prepare(db, sql, err, errlen)) == NULL)
+        return -1;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    if (select_rows(db, st, eg_dist_fields, eg_dist_nfields, sizeof(*out), &arr, &n, err,
+                    errlen) < 0) {
+        sqlite3_finalize(st);
+        return -1;
+    }
+    sqlite3_finalize(st);
+    if (n == 1)
+        memcpy(out, arr, sizeof(*out));
+    free(arr);
+    if (n == 1 && dist_aliases(db, out, err, errlen) < 0)
+        return -1;
+    return n == 1;
+}
+
+static int aliases_store(eg_db_t *db, const eg_dist_info_t *d, char *err, size_t errlen)
+{
+    sqlite3_stmt *del = prepare(db, "DELETE FROM aliases WHERE dist_id = ?", err, errlen);
+    sqlite3_stmt *ins = prepare(db, "INSERT INTO aliases (alias, dist_id) VALUES (?, ?)", err,
+                                errlen);
+    char list[sizeof(d->aliases)];
+    int rc = -1;
+    if (del == NULL || ins == NULL)
+        goto out;
+    if (eg_aliases_normalize(d->aliases, list, sizeof(list), err, errlen) < 0)
+        goto out;
+    sqlite3_bind_text(del, 1, d->id, -1, SQLITE_STATIC);
+    if (sqlite3_step(del) != SQLITE_DONE) {
+        fail_sql(db, err, errlen, "removing aliases");
+        goto out;
+    }
+    for (char *save = NULL, *a = strtok_r(list, ",", &save); a; a = strtok_r(NULL, ",", &save)) {
+        sqlite3_reset(ins);
+        sqlite3_bind_text(ins, 1, a, -1, SQLITE_STATIC);
+        sqlite3_bind_text(ins, 2, d->id, -1, SQLITE_STATIC);
+        if (sqlite3_step(ins) != SQLITE_DONE) {
+            if (sqlite3_extended_errcode(db->sql) == SQLITE_CONSTRAINT_PRIMARYKEY)
+                eg_errf(err, errlen, "alias %s already belongs to another distribution", a);
+            else
+                fail_sql(db, err, errlen, "storing alias");
+            goto out;
+        }
+    }
+    rc = 0;
+out:
+    sqlite3_finalize(del);
+    sqlite3_finalize(ins);
+    return rc;
+}
+
+int eg_db_dist_put(eg_db_t *db, const eg_dist_info_t *d, int create, char *err, size_t errlen)
+{
+    char cols[512], vals[512], sql[1200];
+    sqlite3_stmt *st = NULL;
+    if (eg_dist_validate(d, err, errlen) < 0)
+        return -1;
+    column_list(eg_dist_fields, eg_dist_nfields, cols, sizeof(cols), "");
+    column_list(eg_dist_fields, eg_dist_nfields, vals, sizeof(vals), " = ?");
+    if (create) {
+        snprintf(sql, sizeof(sql), "INSERT INTO distributions (%s) VALUES (?, ?, ?)", cols);
+    } else {
+        snprintf(sql, sizeof(sql), "UPDATE distributions SET %s WHERE id = ?", vals);
+    }
+    if (begin(db, err, errlen) < 0)
+        return -1;
+    if ((st = prepare(db, sql, err, errlen)) == NULL)
+        goto fail;
+    {
+        int idx = bind_fields(st, 1, eg_dist_fields, eg_dist_nfields, d);
+        if (idx < 0)
+            goto fail_sql;
+        if (!create)
+            sqlite3_bind_text(st, idx, d->id, -1, SQLITE_STATIC);
+    }
+    if (sqlite3_step(st) != SQLITE_DONE) {
+        if (sqlite3_extended_errcode(db->sql) == SQLITE_CONSTRAINT_PRIMARYKEY) {
+            eg_errf(err, errlen, "distribution %s already exists", d->id);
+            goto fail;
+        }
+        goto fail_sql;
+    }
+    if (!create && sqlite3_changes(db->sql) == 0) {
+        eg_errf(err, errlen, "no distribution %s", d->id);
+        goto fail;
+    }
+    if (aliases_store(db, d, err, errlen) < 0 || commit(db, err, errlen) < 0)
+        goto fail;
+    sqlite3_finalize(st);
+    return 0;
+fail_sql:
+    fail_sql(db, err, errlen, "storing distribution");
+fail:
+    sqlite3_finalize(st);
+    rollback(db);
+    return -1;
+}
+
+/* Runs a one-statement write with text parameters; returns changed rows or -1. */
+static int write_stmt(eg_db_t *db, const char *sql, const char *what, char *err, size_t errlen,
+                      int nparams, ...)
+{
+    sqlite3_stmt *st = prepare(db, sql, err, errlen);
+    va_list ap;
+    int rc;
+    if (st == NULL)
+        return -1;
+    va_start(ap, nparams);
+    for (int i = 1; i <= nparams; i++)
+        sqlite3_bind_text(st, i, va_arg(ap, const char *), -1, SQLITE_TRANSIENT);
+    va_end(ap);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return fail_sql(db, err, errlen, what);
+    return sqlite3_changes(db->sql);
+}
+
+int eg_db_dist_rm(eg_db_t *db, const char *id, char *err, size_t errlen)
+{
+    int n = write_stmt(db, "DELETE FROM distributions WHERE id = ?", "removing distribution",
+                       err, errlen, 1, id);
+    if (n == 0) {
+        eg_errf(err, errlen, "no distribution %s", id);
+        return -1;
+    }
+    return n < 0 ? -1 : 0;
+}
+
+static int dist_must_exist(eg_db_t *db, const char *dist, char *err, size_t errlen)
+{
+    eg_dist_info_t d;
+    int r = eg_db_dist_get(db, dist, &d, err, errlen);
+    if (r == 0)
+        eg_errf(err, errlen, "no distribution %s (egctl dist list shows them)", dist);
+    return r == 1 ? 0 : -1;
+}
+
+/* --- origins -------------------------------------------------------------------------- */
+
+int eg_db_origin_list(eg_db_t *db, const char *dist, eg_origin_t **out, size_t *n, char *err,
+                      size_t errlen)
+{
+    char cols[512], sql[1024];
+    sqlite3_stmt *st;
+    void *arr = NULL;
+    int rc;
+    column_list(eg_origin_fields, eg_origin_nfields, cols, sizeof(cols), "");
+    snprintf(sql, sizeof(sql), "SELECT %s FROM origins WHERE dist_id = ? ORDER BY id", cols);
+    if ((st = prepare(db, sql, err, errlen)) == NULL)
+        return -1;
+    sqlite3_bind_text(st, 1, dist, -1, SQLITE_STATIC);
+    rc = select_rows(db, st, eg_origin_fields, eg_origin_nfields, sizeof(eg_origin_t), &arr, n,
+                     err, errlen);
+    sqlite3_finalize(st);
+    *out = arr;
+    return rc;
+}
+
+int eg_db_origin_get(eg_db_t *db, const char *dist, const char *id, eg_origin_t *out, char *err,
+                     size_t errlen)
+{
+    eg_origin_t *all = NULL;
+    size_t n = 0;
+    int found = 0;
+    if (eg_db_origin_list(db, dist, &all, &n, err, errlen) < 0)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(all[i].id, id) == 0) {
+            *out = all[i];
+            found = 1;
+        }
+    free(all);
+    return found;
+}
+
+static int behavior_insert(eg_db_t *db, const char *dist, const eg_behavior_t *b, int precedence,
+                           char *err, size_t errlen);
+
+int eg_db_origin_put(eg_db_t *db, const char *dist, const eg_origin_t *o, int create, char *err,
+                     size_t errlen)
+{
+    char cols[512], vals[512], sql[1400];
+    sqlite3_stmt *st = NULL;
+    int idx;
+    if (eg_origin_validate(o, err, errlen) < 0)
+        return -1;
+    column_list(eg_origin_fields, eg_origin_nfields, cols, sizeof(cols), "");
+    column_list(eg_origin_fields, eg_origin_nfields, vals, sizeof(vals), " = ?");
+    if (create)
+        snprintf(sql, sizeof(sql),
+                 "INSERT INTO origins (%s, dist_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 cols);
+    else
+        snprintf(sql, sizeof(sql), "UPDATE origins SET %s WHERE dist_id = ? AND id = ?", vals);
+    if (begin(db, err, errlen) < 0)
+        return -1;
+    if (dist_must_exist(db, dist, err, errlen) < 0)
+        goto fail;
+    if ((st = prepare(db, sql, err, errlen)) == NULL)
+        goto fail;
+    if ((idx = bind_fields(st, 1, eg_origin_fields, eg_origin_nfields, o)) < 0)
+        goto fail_sql;
+    sqlite3_bind_text(st, idx, dist, -1, SQLITE_STATIC);
+    if (!create)
+        sqlite3_bind_text(st, idx + 1, o->id, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE) {
+        if (sqlite3_extended_errcode(db->sql) == SQLITE_CONSTRAINT_PRIMARYKEY) {
+            eg_errf(err, errlen, "origin %s already exists in distribution %s", o->id, dist);
+            goto fail;
+        }
+        goto fail_sql;
+    }
+    if (!create && sqlite3_changes(db->sql) == 0) {
+        eg_errf(err, errlen, "no origin %s in distribution %s", o->id, dist);
+        goto fail;
+    }
+    if (create) {
+        eg_behavior_t def, existing;
+        int r = eg_db_behavior_get(db, dist, "*", &existing, err, errlen);
+        if (r < 0)
+            goto fail;
+        if (r == 0) {
+            memset(&def, 0, sizeof(def));
+            eg_fields_defaults(eg_behavior_fields, eg_behavior_nfields, &def);
+            strcpy(def.path_pattern, "*");
+            snprintf(def.origin_id, sizeof(def.origin_id), "%s", o->id);
+            if (behavior_insert(db, dist, &def, DEFAULT_PRECEDENCE, err, errlen) < 0)
+                goto fail;
+        }
+    }
+    if (commit(db, err, errlen) < 0)
+        goto fail;
+    sqlite3_finalize(st);
+    return 0;
+fail_sql:
+    fail_sql(db, err, errlen, "storing origin");
+fail:
+    sqlite3_finalize(st);
+    rollback(db);
+    return -1;
+}
+
+int eg_db_origin_rm(eg_db_t *db, const char *dist, const char *id, char *err, size_t errlen)
+{
+    sqlite3_stmt *st;
+    char users[512] = "";
+    size_t used = 0;
+    int n;
+    st = prepare(db,
+                 "SELECT path_pattern FROM behaviors WHERE dist_id = ? AND origin_id = ? "
+                 "ORDER BY precedence",
+                 err, errlen);
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_text(st, 1, dist, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    while (sqlite3_step(st) == SQLITE_ROW && used < sizeof(users))
+        used += (size_t)snprintf(users + used, sizeof(users) - used, "%s%s", used ? ", " : "",
+                                 (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    if (used) {
+        eg_errf(err, errlen, "origin %s is the target of behavior(s) %s; point them elsewhere first",
+                id, users);
+        return -1;
+    }
+    n = write_stmt(db, "DELETE FROM origins WHERE dist_id = ? AND id = ?", "removing origin", err,
+                   errlen, 2, dist, id);
+    if (n == 0) {
+        eg_errf(err, errlen, "no origin %s in distribution %s", id, dist);
+        return -1;
+    }
+    return n < 0 ? -1 : 0;
+}
+
+/* --- behaviors ------------------------------------------------------------------------ */
+
+int eg_db_behavior_list(eg_db_t *db, const char *dist, eg_behavior_t **out, size_t *n, char *err,
+                        size_t errlen)
+{
+    char cols[512], sql[1024];
+    sqlite3_stmt *st;
+    void *arr = NULL;
+    int rc;
+    column_list(eg_behavior_fields, eg_behavior_nfields, cols, sizeof(cols), "");
+    snprintf(sql, sizeof(sql),
+             "SELECT %s, precedence FROM behaviors WHERE dist_id = ? ORDER BY precedence", cols);
+    if ((st = prepare(db, sql, err, errlen)) == NULL)
+        return -1;
+    sqlite3_bind_text(st, 1, dist, -1, SQLITE_STATIC);
+    rc = select_rows(db, st, eg_behavior_fields, eg_behavior_nfields, sizeof(eg_behavior_t), &arr,
+                     n, err, errlen);
+    sqlite3_finalize(st);
+    *out = arr;
+    /* precedence is not a settings field; number them by position */
+    for (size_t i = 0; rc == 0 && i < *n; i++)
+        (*out)[i].precedence = strcmp((*out)[i].path_pattern, "*") ? (int)i : DEFAULT_PRECEDENCE;
+    return rc;
+}
+
+int eg_db_behavior_get(eg_db_t *db, const char *dist, const char *pattern, eg_behavior_t *out,
+                       char *err, size_t errlen)
+{
+    eg_behavior_t *all = NULL;
+    size_t n = 0;
+    int found = 0;
+    if (eg_db_behavior_list(db, dist, &all, &n, err, errlen) < 0)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(all[i].path_pattern, pattern) == 0) {
+            *out = all[i];
+            found = 1;
+        }
+    free(all);
+    return found;
+}
+
+static int behavior_error(eg_db_t *db, const char *dist, const eg_behavior_t *b, char *err,
+                          size_t errlen)
+{
+    int ext = sqlite3_extended_errcode(db->sql);
+    if (ext == SQLITE_CONSTRAINT_PRIMARYKEY)
+        eg_errf(err, errlen, "a behavior with path pattern %s already exists in distribution %s",
+                b->path_pattern, dist);
+    else if (ext == SQLITE_CONSTRAINT_FOREIGNKEY)
+        eg_errf(err, errlen, "no origin %s in distribution %s (egctl origin list shows them)",
+                b->origin_id, dist);
+    else
+        fail_sql(db, err, errlen, "storing behavior");
+    return -1;
+}
+
+static int behavior_insert(eg_db_t *db, const char *dist, const eg_behavior_t *b, int precedence,
+                           char *err, size_t errlen)
+{
+    char cols[512], sql[1400];
+    sqlite3_stmt *st;
+    int idx, rc;
+    if (eg_behavior_validate(b, err, errlen) < 0)
+        return -1;
+    column_list(eg_behavior_fields, eg_behavior_nfields, cols, sizeof(cols), "");
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO behaviors (%s, dist_id, precedence) "
+             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             cols);
+    if ((st = prepare(db, sql, err, errlen)) == NULL)
+        return -1;
+    idx = bind_fields(st, 1, eg_behavior_fields, eg_behavior_nfields, b);
+    sqlite3_bind_text(st, idx, dist, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, idx + 1, precedence);
+    rc = sqlite3_step(st) == SQLITE_DONE ? 0 : behavior_error(db, dist, b, err, errlen);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Rewrites precedences 0..n-1 in the order of patterns[]. */
+static int renumber(eg_db_t *db, const char *dist, eg_behavior_t *order, size_t n, char *err,
+                    size_t errlen)
+{
+    sqlite3_stmt *st = prepare(
+        db, "UPDATE behaviors SET precedence = ? WHERE dist_id = ? AND path_pattern = ?", err,
+        errlen);
+    int pos = 0;
+    if (st == NULL)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(order[i].path_pattern, "*") == 0)
+            continue;
+        sqlite3_reset(st);
+        sqlite3_bind_int(st, 1, pos++);
+        sqlite3_bind_text(st, 2, dist, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, order[i].path_pattern, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) != SQLITE_DONE) {
+            sqlite3_finalize(st);
+            return fail_sql(db, err, errlen, "reordering behaviors");
+        }
+    }
+    sqlite3_finalize(st);
+    return 0;
+}
+
+int eg_db_behavior_add(eg_db_t *db, const char *dist, const eg_behavior_t *b, int at, char *err,
+                       size_t errlen)
+{
+    eg_behavior_t *all = NULL, *order = NULL;
+    size_t n = 0, nondef;
+    if (strcmp(b->path_pattern, "*") == 0) {
+        eg_errf(err, errlen,
+                "the default behavior (*) exists with the distribution's first origin; change it "
+                "with: egctl behavior set '*' ...");
+        return -1;
+    }
+    if (begin(db, err, errlen) < 0)
+        return -1;
+    if (dist_must_exist(db, dist, err, errlen) < 0)
+        goto fail;
+    if (eg_db_behavior_list(db, dist, &all, &n, err, errlen) < 0)
+        goto fail;
+    nondef = n ? n - 1 : 0; /* the default is last */
+    if (n == 0) {
+        eg_errf(err, errlen, "distribution %s has no origin yet; add one first (egctl origin add)",
+                dist);
+        goto fail;
+    }
+    if (at < 0 || (size_t)at > nondef)
+        at = (int)nondef;
+    if (behavior_insert(db, dist, b, -1, err, errlen) < 0)
+        goto fail;
+    order = eg_calloc(n + 1, sizeof(*order));
+    memcpy(order, all, (size_t)at * sizeof(*order));
+    order[at] = *b;
+    memcpy(order + at + 1, all + at, (n - (size_t)at) * sizeof(*order));
+    if (renumber(db, dist, order, n + 1, err, errlen) < 0 || commit(db, err, errlen) < 0)
+        goto fail;
+    free(all);
+    free(order);
+    return 0;
+fail:
+    free(all);
+    free(order);
+    rollback(db);
+    return -1;
+}
+
+int eg_db_behavior_update(eg_db_t *db, const char *dist, const eg_behavior_t *b, char *err,
+                          size_t errlen)
+{
+    char vals[512], sql[1200];
+    sqlite3_stmt *st;
+    int idx, rc;
+    if (eg_behavior_validate(b, err, errlen) < 0)
+        return -1;
+    column_list(eg_behavior_fields, eg_behavior_nfields, vals, sizeof(vals), " = ?");
+    snprintf(sql, sizeof(sql), "UPDATE behaviors SET %s WHERE dist_id = ? AND path_pattern = ?",
+             vals);
+    if ((st = prepare(db, sql, err, errlen)) == NULL)
+        return -1;
+    idx = bind_fields(st, 1, eg_behavior_fields, eg_behavior_nfields, b);
+    sqlite3_bind_text(st, idx, dist, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, idx + 1, b->path_pattern, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st) == SQLITE_DONE ? 0 : behavior_error(db, dist, b, err, errlen);
+    sqlite3_finalize(st);
+    if (rc == 0 && sqlite3_changes(db->sql) == 0) {
+        eg_errf(err, errlen, "no behavior with path pattern %s in distribution %s",
+                b->path_pattern, dist);
+        return -1;
+    }
+    return rc;
+}
+
+int eg_db_behavior_move(eg_db_t *db, const char *dist, const char *pattern, int to, char *err,
+                        size_t errlen)
+{
+    eg_behavior_t *all = NULL, moving;
+    size_t n = 0, from = (size_t)-1, nondef;
+    if (strcmp(pattern, "*") == 0) {
+        eg_errf(err, errlen, "the default behavior (*) is always evaluated last; it cannot move");
+        return -1;
+    }
+    if (begin(db, err, errlen) < 0)
+        return -1;
+    if (eg_db_behavior_list(db, dist, &all, &n, err, errlen) < 0)
+        goto fail;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(all[i].path_pattern, pattern) == 0)
+            from = i;
+    if (from == (size_t)-1) {
+        eg_errf(err, errlen, "no behavior with path pattern %s in distribution %s", pattern, dist);
+        goto fail;
+    }
+    nondef = n - 1;
+    if (to < 0 || (size_t)to >= nondef) {
+        eg_errf(err, errlen, "--to must be from 0 to %zu (the default behavior stays last)",
+                nondef - 1);
+        goto fail;
+    }
+    moving = all[from];
+    memmove(all + from, all + from + 1, (n - from - 1) * sizeof(*all));
+    memmove(all + to + 1, all + to, (n - 1 - (size_t)to) * sizeof(*all));
+    all[to] = moving;
+    if (renumber(db, dist, all, n, err, errlen) < 0 || commit(db, err, errlen) < 0)
+        goto fail;
+    free(all);
+    return 0;
+fail:
+    free(all);
+    rollback(db);
+    return -1;
+}
+
+int eg_db_behavior_rm(eg_db_t *db, const char *dist, const char *pattern, char *err,
+                      size_t errlen)
+{
+    eg_behavior_t *all = NULL;
+    size_t n = 0;
+    int r;
+    if (strcmp(pattern, "*") == 0) {
+        eg_errf(err, errlen, "the default behavior (*) cannot be deleted");
+        return -1;
+    }
+    if (begin(db, err, errlen) < 0)
+        return -1;
+    r = write_stmt(db, "DELETE FROM behaviors WHERE dist_id = ? AND path_pattern = ?",
+                   "removing behavior", err, errlen, 2, dist, pattern);
+    if (r == 0)
+        eg_errf(err, errlen, "no behavior with path pattern %s in distribution %s", pattern, dist);
+    if (r <= 0)
+        goto fail;
+    if (eg_db_behavior_list(db, dist, &all, &n, err, errlen) < 0 ||
+        renumber(db, dist, all, n, err, errlen) < 0 || commit(db, err, errlen) < 0)
+        goto fail;
+    free(all);
+    return 0;
+fail:
+    free(all);
+    rollback(db);
+    return -1;
+}
+
+/* --- the whole configuration, for the policy worker ----------------------------------- */
+
+int eg_db_config_load(eg_db_t *db, eg_config_t **out, char *err, size_t errlen)
+{
+    eg_config_t *c = eg_calloc(1, sizeof(*c));
+    eg_dist_info_t *infos = NULL;
+    size_t n = 0;
+
+    *out = NULL;
+    /* one read transaction, so the snapshot is consistent */
+    if (exec(db, "BEGIN", err, errlen) < 0)
+        goto fail;
+    if (eg_db_config_version(db, &c->version, err, errlen) < 0 ||
+        eg_db_dist_list(db, &infos, &n, err, errlen) < 0)
+        goto fail;
+    c->dists = eg_calloc(n, sizeof(*c->dists));
+    c->n_dists = n;
+    for (size_t i = 0; i < n; i++) {
+        eg_dist_t *d = &c->dists[i];
+        d->info = infos[i];
+        if (eg_db_origin_list(db, d->info.id, &d->origins, &d->n_origins, err, errlen) < 0 ||
+            eg_db_behavior_list(db, d->info.id, &d->behaviors, &d->n_behaviors, err, errlen) < 0)
+            goto fail;
+    }
+    exec(db, "COMMIT", NULL, 0);
+    free(infos);
+    *out = c;
+    return 0;
+fail:
+    rollback(db);
+    free(infos);
+    eg_config_free(c);
+    return -1;
+}
+
+/* --- invalidations -------------------------------------------------------------------- */
+
+int eg_db_invalidation_create(eg_db_t *db, const char *dist, const char *const *paths, size_t n,
+                              const char *caller_reference, long long *id, char *err,
+                              size_t errlen)
+{
+    sqlite3_stmt *st = NULL;
+    if (begin(db, err, errlen) < 0)
+        return -1;
+    if (dist_must_exist(db, dist, err, errlen) < 0)
+        goto fail;
+    st = prepare(db,
+                 "INSERT INTO invalidations (dist_id, caller_reference, created_at) "
+                 "VALUES (?, ?, strftime('%s', 'now'))",
+                 err, errlen);
+    if (st == NULL)
+        goto fail;
+    sqlite3_bind_text(st, 1, dist, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, caller_reference, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE) {
+        if (sqlite3_extended_errcode(db->sql) == SQLITE_CONSTRAINT_UNIQUE)
+            eg_errf(err, errlen, "caller reference %s was used already in distribution %s",
+                    caller_reference, dist);
+        else
+            fail_sql(db, err, errlen, "storing invalidation");
+        goto fail;
+    }
+    *id = sqlite3_last_insert_rowid(db->sql);
+    sqlite3_finalize(st);
+    st = prepare(db, "INSERT OR IGNORE INTO invalidation_paths (invalidation_id, path) "
+                     "VALUES (?, ?)",
+                 err, errlen);
+    if (st == NULL)
+        goto fail;
+    for (size_t i = 0; i < n; i++) {
+        sqlite3_reset(st);
+        sqlite3_bind_int64(st, 1, *id);
+        sqlite3_bind_text(st, 2, paths[i], -1, SQLITE_STATIC);
+        if (sqlite3_step(st) != SQLITE_DONE) {
+            fail_sql(db, err, errlen, "storing invalidation path");
+            goto fail;
+        }
+    }
+    sqlite3_finalize(st);
+    return commit(db, err, errlen) < 0 ? (rollback(db), -1) : 0;
+fail:
+    sqlite3_finalize(st);
+    rollback(db);
+    return -1;
+}
+
+void eg_db_invalidations_free(eg_invalidation_t *v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++) {
+        for (size_t j = 0; j < v[i].n_paths; j++)
+            free(v[i].paths[j]);
+        free(v[i].paths);
+    }
+    free(v);
+}
+
+int eg_db_invalidation_list(eg_db_t *db, const char *dist, int pending_only,
+                            eg_invalidation_t **out, size_t *n, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = prepare(
+        db,
+        "SELECT i.id, i.dist_id, i.caller_reference, i.status, i.created_at, "
+        "ifnull(i.completed_at, 0), p.path FROM invalidations i "
+        "LEFT JOIN invalidation_paths p ON p.invalidation_id = i.id "
+        "WHERE (?1 IS NULL OR i.dist_id = ?1) AND (?2 = 0 OR i.status = 'InProgress') "
+        "ORDER BY i.id, p.path",
+        err, errlen);
+    eg_invalidation_t *v = NULL;
+    size_t cnt = 0, cap = 0;
+    int rc;
+    if (st == NULL)
+        return -1;
+    if (dist)
+        sqlite3_bind_text(st, 1, dist, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, pending_only);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        long long id = sqlite3_column_int64(st, 0);
+        eg_invalidation_t *cur;
+        if (cnt == 0 || v[cnt - 1].id != id) {
+            if (cnt == cap) {
+                cap = cap ? cap * 2 : 8;
+                v = eg_realloc(v, cap * sizeof(*v));
+            }
+            cur = &v[cnt++];
+            memset(cur, 0, sizeof(*cur));
+            cur->id = id;
+            snprintf(cur->dist_id, sizeof(cur->dist_id), "%s", sqlite3_column_text(st, 1));
+            snprintf(cur->caller_reference, sizeof(cur->caller_reference), "%s",
+                     sqlite3_column_text(st, 2));
+            snprintf(cur->status, sizeof(cur->status), "%s", sqlite3_column_text(st, 3));
+            cur->created_at = sqlite3_column_int64(st, 4);
+            cur->completed_at = sqlite3_column_int64(st, 5);
+        }
+        cur = &v[cnt - 1];
+        if (sqlite3_column_type(st, 6) != SQLITE_NULL) {
+            cur->paths = eg_realloc(cur->paths, (cur->n_paths + 1) * sizeof(char *));
+            cur->paths[cur->n_paths++] = eg_strdup((const char *)sqlite3_column_text(st, 6));
+        }
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        eg_db_invalidations_free(v, cnt);
+        return fail_sql(db, err, errlen, "reading invalidations");
+    }
+    *out = v;
+    *n = cnt;
+    return 0;
+}
+
+int eg_db_invalidation_complete(eg_db_t *db, long long id, char *err, size_t errlen)
+{
+    char idbuf[32];
+    snprintf(idbuf, sizeof(idbuf), "%lld", id);
+    return write_stmt(db,
+                      "UPDATE invalidations SET status = 'Completed', "
+                      "completed_at = strftime('%s', 'now') WHERE id = CAST(? AS INTEGER)",
+                      "completing invalidation", err, errlen, 1, idbuf) < 0
+               ? -1
+               : 0;
+}

@@ -1,0 +1,167 @@
+/* edgegate: the viewer-facing gateway. Builds the daemon struct from the command line,
+ * starts policy workers, the database watcher and the listeners, and waits for a signal. */
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <openssl/rand.h>
+#include <openssl/ssl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "edgegate/buf.h"
+#include "edgegate/common.h"
+#include "edgegate/front.h"
+
+static char *read_file(const char *path, char *err, size_t errlen)
+{
+    FILE *fp = fopen(path, "rb");
+    eg_buf_t b = {0};
+    char buf[4096];
+    size_t n;
+    if (fp == NULL) {
+        eg_errf(err, errlen, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    while ((n = fread(buf, 1, sizeof(buf), fp)) > 0)
+        eg_buf_add(&b, buf, n);
+    fclose(fp);
+    if (b.len == 0) {
+        eg_errf(err, errlen, "%s is empty", path);
+        eg_buf_free(&b);
+        return NULL;
+    }
+    return b.data;
+}
+
+static char *default_worker_bin(void)
+{
+    char exe[PATH_MAX], path[PATH_MAX + 32];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (n <= 0)
+        return eg_strdup("edgegate-policy");
+    exe[n] = '\0';
+    snprintf(path, sizeof(path), "%s/edgegate-policy", dirname(exe));
+    return eg_strdup(path);
+}
+
+static int setup_run_dir(eg_front_t *f, char *err, size_t errlen)
+{
+    if (f->opt.run_dir) {
+        if (mkdir(f->opt.run_dir, 0700) < 0 && errno != EEXIST) {
+            eg_errf(err, errlen, "--run-dir %s: %s", f->opt.run_dir, strerror(errno));
+            return -1;
+        }
+        snprintf(f->run_dir, sizeof(f->run_dir), "%s", f->opt.run_dir);
+        return 0;
+    }
+    {
+        const char *tmp = getenv("TMPDIR");
+        snprintf(f->run_dir, sizeof(f->run_dir), "%s/edgegate.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+        if (mkdtemp(f->run_dir) == NULL) {
+            eg_errf(err, errlen, "cannot make a run directory: %s", strerror(errno));
+            return -1;
+        }
+        f->own_run_dir = 1;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    eg_front_t f;
+    char err[1024];
+    sigset_t sigs;
+    int sig, rc = 1, pr;
+    eg_policy_opts_t po;
+    eg_origin_pool_opts_t oo;
+
+    memset(&f, 0, sizeof(f));
+    pr = eg_front_opts_parse(&f.opt, argc, argv);
+    if (pr != 0) {
+        eg_front_opts_free(&f.opt);
+        return pr > 0 ? 0 : 2;
+    }
+    /* signals are taken by sigwait below; every thread inherits this mask */
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    setvbuf(stdout, NULL, _IOLBF, 0);
+
+    if (RAND_bytes((unsigned char *)&f.boot_id, sizeof(f.boot_id)) != 1)
+        f.boot_id = (unsigned long long)time(NULL) ^ (unsigned long long)getpid();
+    if (strcmp(f.opt.https, "off") != 0) {
+        f.cert_pem = read_file(f.opt.cert, err, sizeof(err));
+        f.key_pem = f.cert_pem ? read_file(f.opt.key, err, sizeof(err)) : NULL;
+        if (f.key_pem == NULL)
+            goto fail;
+    }
+    if (eg_db_open(f.opt.db, 0, &f.db, err, sizeof(err)) < 0)
+        goto fail;
+    f.routes = eg_route_cache_new(f.opt.route_cache > 0 ? (size_t)f.opt.route_cache : 1);
+    memset(&oo, 0, sizeof(oo));
+    oo.ca_file = f.opt.origin_ca;
+    oo.resolve = f.opt.resolve;
+    oo.n_resolve = f.opt.n_resolve;
+    if (eg_origin_pool_new(&oo, &f.origins, err, sizeof(err)) < 0)
+        goto fail;
+    if (setup_run_dir(&f, err, sizeof(err)) < 0)
+        goto fail;
+    if (f.opt.policy_bin == NULL)
+        f.opt.policy_bin = default_worker_bin();
+    memset(&po, 0, sizeof(po));
+    po.worker_bin = f.opt.policy_bin;
+    po.db_path = f.opt.db;
+    po.run_dir = f.run_dir;
+    po.socket_path = f.opt.policy_socket;
+    po.workers = f.opt.workers;
+    po.timeout_ms = f.opt.policy_timeout * 1000;
+    if (eg_policy_pool_start(&po, &f.policy, err, sizeof(err)) < 0)
+        goto fail;
+    if (eg_front_watch_start(&f, err, sizeof(err)) < 0)
+        goto fail;
+    f.https.https = 1;
+    if (strcmp(f.opt.https, "off") != 0 && eg_front_listen(&f, &f.https, err, sizeof(err)) < 0)
+        goto fail_watch;
+    if (f.opt.public_https_port == 0)
+        f.opt.public_https_port = f.https.mhd ? f.https.port : 443;
+    if (strcmp(f.opt.http, "off") != 0 && eg_front_listen(&f, &f.http, err, sizeof(err)) < 0)
+        goto fail_watch;
+
+    printf("edgegate %s listening:", PACKAGE_VERSION);
+    if (f.http.mhd)
+        printf(" http://%s:%d", f.http.addr, f.http.port);
+    if (f.https.mhd)
+        printf(" https://%s:%d", f.https.addr, f.https.port);
+    printf(" (database %s, %d policy worker%s)\n", f.opt.db, f.opt.workers,
+           f.opt.workers == 1 ? "" : "s");
+
+    do {
+        if (sigwait(&sigs, &sig) != 0)
+            break;
+        if (sig == SIGHUP)
+            eg_log_info("SIGHUP: configuration changes apply by themselves; nothing to do");
+    } while (sig == SIGHUP);
+    eg_log_info("signal %d: shutting down", sig);
+    rc = 0;
+fail_watch:
+    eg_front_unlisten(&f.http);
+    eg_front_unlisten(&f.https);
+    eg_front_watch_stop(&f);
+fail:
+    if (rc != 0)
+        fprintf(stderr, "edgegate: %s\n", err);
+    eg_policy_pool_stop(f.policy);
+    eg_origin_pool_free(f.origins);
+    eg_route_cache_free(f.routes);
+    eg_db_close(f.db);
+    if (f.own_run_dir)
+        rmdir(f.run_dir);
+    free(f.cert_pem);
+    free(f.key_pem);
+    eg_front_opts_free(&f.opt);
+    return rc;
+}

@@ -1,0 +1,193 @@
+/* edgegate's command line: one table describes every option (name, argument, default, help)
+ * and drives getopt, validation and --help. */
+#include <getopt.h>
+#include <limits.h>
+
+#include "edgegate/common.h"
+#include "edgegate/front.h"
+
+typedef enum { OT_STR, OT_INT, OT_SIZE, OT_LIST, OT_FLAG_HELP, OT_FLAG_VERSION } opt_type_t;
+
+typedef struct {
+    const char *name;
+    const char *arg;
+    opt_type_t type;
+    size_t off;
+    long long min, max;
+    const char *def;
+    const char *help;
+} opt_t;
+
+#define O(m) offsetof(eg_front_opts_t, m)
+
+static const opt_t options[] = {
+    {"db", "PATH", OT_STR, O(db), 0, 0, NULL,
+     "SQLite database (default: $EDGEGATE_DB, else var/edgegate.db)"},
+    {"http", "ADDR:PORT", OT_STR, O(http), 0, 0, "127.0.0.1:8080",
+     "viewer HTTP listener, or off"},
+    {"https", "ADDR:PORT", OT_STR, O(https), 0, 0, "127.0.0.1:8443",
+     "viewer HTTPS listener, or off (needs --cert and --key)"},
+    {"cert", "FILE", OT_STR, O(cert), 0, 0, NULL, "viewer certificate chain (PEM)"},
+    {"key", "FILE", OT_STR, O(key), 0, 0, NULL, "viewer private key (PEM)"},
+    {"origin-ca", "FILE", OT_STR, O(origin_ca), 0, 0, NULL,
+     "CA certificates trusted for HTTPS origins (default: the system's Mozilla bundle)"},
+    {"workers", "N", OT_INT, O(workers), 1, 256, "2", "policy workers to spawn"},
+    {"policy-socket", "PATH", OT_STR, O(policy_socket), 0, 0, NULL,
+     "use policy workers already listening on this Unix socket instead of spawning them"},
+    {"policy-bin", "PATH", OT_STR, O(policy_bin), 0, 0, NULL,
+     "policy worker program (default: edgegate-policy beside edgegate)"},
+    {"policy-timeout", "SECONDS", OT_INT, O(policy_timeout), 1, 60, "5",
+     "longest wait for a policy answer before answering 502"},
+    {"public-https-port", "N", OT_INT, O(public_https_port), 1, 65535, NULL,
+     "HTTPS port viewers use, for redirects (default: the --https port; 443 is left out)"},
+    {"resolve", "HOST:ADDR", OT_LIST, O(resolve), 0, 0, NULL,
+     "connect to ADDR for origin HOST (repeatable; like curl --resolve)"},
+    {"cache-size", "BYTES", OT_SIZE, O(cache_size), 0, LLONG_MAX, "268435456",
+     "cache memory bound, bytes (K, M, G suffixes)"},
+    {"route-cache", "N", OT_INT, O(route_cache), 0, 1 << 24, "65536",
+     "policy answers remembered until the configuration changes (0: ask every time)"},
+    {"run-dir", "DIR", OT_STR, O(run_dir), 0, 0, NULL,
+     "directory for worker sockets (default: a new one under $TMPDIR)"},
+    {"help", NULL, OT_FLAG_HELP, 0, 0, 0, NULL, "this text"},
+    {"version", NULL, OT_FLAG_VERSION, 0, 0, 0, NULL, "print the version"},
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out, "Usage: edgegate [OPTION]...\n\n"
+                 "CloudFront-style HTTPS rules in front of your own servers: viewer protocol\n"
+                 "policy per cache behavior, origin protocol policy, certificate checks and a\n"
+                 "protocol-agnostic cache. Configure it with egctl.\n\n");
+    for (size_t i = 0; i < EG_ARRAY_LEN(options); i++) {
+        char left[64];
+        const opt_t *o = &options[i];
+        snprintf(left, sizeof(left), "--%s%s%s", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
+        fprintf(out, "  %-26s %s", left, o->help);
+        if (o->def)
+            fprintf(out, " [%s]", o->def);
+        fputc('\n', out);
+    }
+    fprintf(out, "\nEnvironment: EDGEGATE_DB names the database when --db is not given.\n");
+}
+
+static int parse_size(const char *s, long long *out)
+{
+    char *end;
+    long long v;
+    errno = 0;
+    v = strtoll(s, &end, 10);
+    if (errno || end == s || v < 0)
+        return -1;
+    switch (*end) {
+    case 'K': case 'k': v <<= 10; end++; break;
+    case 'M': case 'm': v <<= 20; end++; break;
+    case 'G': case 'g': v <<= 30; end++; break;
+    default: break;
+    }
+    return *end == '\0' ? (*out = v, 0) : -1;
+}
+
+static int set_opt(eg_front_opts_t *eo, const opt_t *o, const char *val)
+{
+    char *base = (char *)eo + o->off;
+    long long v;
+    char *end;
+    switch (o->type) {
+    case OT_STR:
+        free(*(char **)base);
+        *(char **)base = eg_strdup(val);
+        return 0;
+    case OT_INT:
+        errno = 0;
+        v = strtoll(val, &end, 10);
+        if (errno || *val == '\0' || *end || v < o->min || v > o->max) {
+            fprintf(stderr, "edgegate: --%s: '%s' is not a whole number from %lld to %lld\n",
+                    o->name, val, o->min, o->max);
+            return -1;
+        }
+        *(int *)base = (int)v;
+        return 0;
+    case OT_SIZE:
+        if (parse_size(val, &v) < 0) {
+            fprintf(stderr, "edgegate: --%s: '%s' is not a size in bytes (K, M, G allowed)\n",
+                    o->name, val);
+            return -1;
+        }
+        *(long long *)base = v;
+        return 0;
+    case OT_LIST:
+        if (strchr(val, ':') == NULL || val[0] == ':') {
+            fprintf(stderr, "edgegate: --%s: '%s' is not HOST:ADDR\n", o->name, val);
+            return -1;
+        }
+        eo->resolve = eg_realloc(eo->resolve, (eo->n_resolve + 1) * sizeof(char *));
+        eo->resolve[eo->n_resolve++] = eg_strdup(val);
+        return 0;
+    default:
+        return 0;
+    }
+}
+
+int eg_front_opts_parse(eg_front_opts_t *eo, int argc, char **argv)
+{
+    struct option lo[EG_ARRAY_LEN(options) + 1];
+    int c, idx;
+    memset(eo, 0, sizeof(*eo));
+    for (size_t i = 0; i < EG_ARRAY_LEN(options); i++) {
+        lo[i].name = options[i].name;
+        lo[i].has_arg = options[i].arg ? required_argument : no_argument;
+        lo[i].flag = NULL;
+        lo[i].val = 1000 + (int)i;
+        if (options[i].def && set_opt(eo, &options[i], options[i].def) < 0)
+            abort(); /* a default that does not parse is a bug in the table */
+    }
+    memset(&lo[EG_ARRAY_LEN(options)], 0, sizeof(lo[0]));
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", lo, &idx)) != -1) {
+        const opt_t *o;
+        if (c < 1000) {
+            fprintf(stderr, "Try 'edgegate --help'.\n");
+            return -1;
+        }
+        o = &options[c - 1000];
+        if (o->type == OT_FLAG_HELP) {
+            usage(stdout);
+            return 1;
+        }
+        if (o->type == OT_FLAG_VERSION) {
+            printf("edgegate %s\n", PACKAGE_VERSION);
+            return 1;
+        }
+        if (set_opt(eo, o, optarg) < 0)
+            return -1;
+    }
+    if (optind < argc) {
+        fprintf(stderr, "edgegate: unexpected argument '%s'\nTry 'edgegate --help'.\n",
+                argv[optind]);
+        return -1;
+    }
+    if (eo->db == NULL) {
+        const char *env = getenv("EDGEGATE_DB");
+        eo->db = eg_strdup(env && *env ? env : "var/edgegate.db");
+    }
+    if (strcmp(eo->https, "off") != 0 && (eo->cert == NULL || eo->key == NULL)) {
+        fprintf(stderr, "edgegate: the HTTPS listener needs --cert FILE and --key FILE "
+                        "(or --https off)\n");
+        return -1;
+    }
+    if (strcmp(eo->http, "off") == 0 && strcmp(eo->https, "off") == 0) {
+        fprintf(stderr, "edgegate: --http and --https are both off; nothing to serve\n");
+        return -1;
+    }
+    return 0;
+}
+
+void eg_front_opts_free(eg_front_opts_t *eo)
+{
+    for (size_t i = 0; i < EG_ARRAY_LEN(options); i++)
+        if (options[i].type == OT_STR)
+            free(*(char **)((char *)eo + options[i].off));
+    for (size_t i = 0; i < eo->n_resolve; i++)
+        free(eo->resolve[i]);
+    free(eo->resolve);
+}

@@ -1,0 +1,315 @@
+/* Reading the worker's answer into a route, and the route cache (a chained hash table under
+ * a read-write lock, emptied whole when the configuration changes or it fills up). */
+#include <pthread.h>
+#include <stdint.h>
+#include <strings.h>
+
+#include "edgegate/common.h"
+#include "edgegate/route.h"
+
+void eg_route_ref(eg_route_t *r)
+{
+    __atomic_add_fetch(&r->refs, 1, __ATOMIC_RELAXED);
+}
+
+void eg_route_unref(eg_route_t *r)
+{
+    if (r == NULL || __atomic_sub_fetch(&r->refs, 1, __ATOMIC_ACQ_REL) != 0)
+        return;
+    for (size_t i = 0; i < r->n_headers; i++) {
+        free(r->headers[i].name);
+        free(r->headers[i].value);
+    }
+    free(r->headers);
+    free(r->body);
+    free(r);
+}
+
+static int hdr_is(const eg_header_t *h, const char *name)
+{
+    return h->name_len == strlen(name) && strncasecmp(h->name, name, h->name_len) == 0;
+}
+
+static int copy_str(char *dst, size_t size, const eg_header_t *h)
+{
+    if (h->value_len >= size)
+        return -1;
+    memcpy(dst, h->value, h->value_len);
+    dst[h->value_len] = '\0';
+    return 0;
+}
+
+static int hdr_int(const eg_header_t *h, long min, long max, int *out)
+{
+    char tmp[32];
+    char *end;
+    long v;
+    if (copy_str(tmp, sizeof(tmp), h) < 0 || tmp[0] == '\0')
+        return -1;
+    v = strtol(tmp, &end, 10);
+    if (*end || v < min || v > max)
+        return -1;
+    *out = (int)v;
+    return 0;
+}
+
+static int parse_forward_header(eg_route_t *r, const eg_header_t *h, unsigned *seen)
+{
+    char tmp[128];
+    const eg_field_t *f;
+    eg_origin_t o;
+    if (hdr_is(h, "X-Eg-Origin"))
+        return *seen |= 1, copy_str(r->origin_id, sizeof(r->origin_id), h);
+    if (hdr_is(h, "X-Eg-Origin-Domain"))
+        return *seen |= 2, copy_str(r->domain, sizeof(r->domain), h);
+    if (hdr_is(h, "X-Eg-Origin-Scheme")) {
+        *seen |= 4;
+        if (h->value_len == 5 && !strncmp(h->value, "https", 5))
+            r->https = 1;
+        else if (h->value_len == 4 && !strncmp(h->value, "http", 4))
+            r->https = 0;
+        else
+            return -1;
+        return 0;
+    }
+    if (hdr_is(h, "X-Eg-Origin-Port"))
+        return *seen |= 8, hdr_int(h, 1, 65535, &r->port);
+    if (hdr_is(h, "X-Eg-Origin-Path"))
+        return copy_str(r->origin_path, sizeof(r->origin_path), h);
+    if (hdr_is(h, "X-Eg-Origin-SSL")) {
+        f = eg_field_find(eg_origin_fields, eg_origin_nfields, "ssl-protocols");
+        if (copy_str(tmp, sizeof(tmp), h) < 0 || eg_field_parse(f, &o, tmp, NULL, 0) < 0)
+            return -1;
+        r->ssl_protocols = o.ssl_protocols;
+        return 0;
+    }
+    if (hdr_is(h, "X-Eg-Read-Timeout"))
+        return hdr_int(h, 1, 3600, &r->read_timeout);
+    if (hdr_is(h, "X-Eg-Keepalive-Timeout"))
+        return hdr_int(h, 1, 3600, &r->keepalive_timeout);
+    if (hdr_is(h, "X-Eg-Forward-Host"))
+        return hdr_int(h, 0, 1, &r->forward_host);
+    if (hdr_is(h, "X-Eg-Forward-Query"))
+        return hdr_int(h, 0, 1, &r->forward_query);
+    if (hdr_is(h, "X-Eg-Cached-Methods")) {
+        r->cached_methods = 0;
+        if (copy_str(tmp, sizeof(tmp), h) < 0)
+            return -1;
+        for (char *save = NULL, *m = strtok_r(tmp, ",", &save); m; m = strtok_r(NULL, ",", &save))
+            r->cached_methods |= eg_method_bit(m);
+        return 0;
+    }
+    if (hdr_is(h, "X-Eg-TTL")) {
+        if (copy_str(tmp, sizeof(tmp), h) < 0 ||
+            sscanf(tmp, "%d,%d,%d", &r->min_ttl, &r->default_ttl, &r->max_ttl) != 3 ||
+            r->min_ttl < 0 || r->min_ttl > r->default_ttl || r->default_ttl > r->max_ttl)
+            return -1;
+        return 0;
+    }
+    return 0; /* unknown X-Eg-* headers are for newer fronts */
+}
+
+int eg_route_parse(const eg_http_head_t *h, const char *body, size_t body_len, eg_route_t **out,
+                   char *err, size_t errlen)
+{
+    eg_route_t *r = eg_calloc(1, sizeof(*r));
+    const eg_header_t *action = eg_http_find(h, "X-Eg-Action");
+    const eg_header_t *ver = eg_http_find(h, "X-Eg-Config");
+    unsigned seen = 0;
+    char tmp[32];
+
+    r->refs = 1;
+    r->read_timeout = 30;
+    r->keepalive_timeout = 5;
+    r->ssl_protocols = EG_SSL_TLSV1_2;
+    r->cached_methods = eg_methods_mask(EG_AM_GET_HEAD);
+    r->default_ttl = 86400;
+    r->max_ttl = 31536000;
+    r->forward_query = 1;
+    if (ver == NULL || copy_str(tmp, sizeof(tmp), ver) < 0 ||
+        sscanf(tmp, "%lld", &r->config_version) != 1) {
+        eg_errf(err, errlen, "policy answer has no X-Eg-Config version");
+        goto fail;
+    }
+    for (size_t i = 0; i < h->n_headers; i++) {
+        const eg_header_t *hd = &h->headers[i];
+        if (hdr_is(hd, "X-Eg-Dist")) {
+            if (copy_str(r->dist, sizeof(r->dist), hd) < 0)
+                goto bad;
+        } else if (hdr_is(hd, "X-Eg-Behavior")) {
+            if (copy_str(r->behavior, sizeof(r->behavior), hd) < 0)
+                goto bad;
+        }
+    }
+    if (action && action->value_len == 7 && !strncmp(action->value, "forward", 7)) {
+        if (h->status != 200)
+            goto bad;
+        for (size_t i = 0; i < h->n_headers; i++)
+            if (h->headers[i].name_len > 5 && !strncasecmp(h->headers[i].name, "X-Eg-", 5) &&
+                parse_forward_header(r, &h->headers[i], &seen) < 0) {
+                eg_errf(err, errlen, "policy answer has a bad %.*s header",
+                        (int)h->headers[i].name_len, h->headers[i].name);
+                goto fail;
+            }
+        if (seen != 15) {
+            eg_errf(err, errlen, "policy answer to forward lacks origin, domain, scheme or port");
+            goto fail;
+        }
+        *out = r;
+        return 0;
+    }
+    if (action) {
+        eg_errf(err, errlen, "policy answer has an unknown action");
+        goto fail;
+    }
+    if (h->status == 200) {
+        eg_errf(err, errlen, "policy answer is neither final nor a forward");
+        goto fail;
+    }
+    r->status = h->status;
+    r->headers = eg_calloc(h->n_headers, sizeof(*r->headers));
+    for (size_t i = 0; i < h->n_headers; i++) {
+        const eg_header_t *hd = &h->headers[i];
+        if (hdr_is(hd, "Status") || hdr_is(hd, "Content-Length") ||
+            (hd->name_len > 5 && !strncasecmp(hd->name, "X-Eg-", 5)) ||
+            eg_http_is_hop_by_hop(hd->name, hd->name_len))
+            continue;
+        r->headers[r->n_headers].name = eg_strndup(hd->name, hd->name_len);
+        r->headers[r->n_headers].value = eg_strndup(hd->value, hd->value_len);
+        r->n_headers++;
+    }
+    r->body = eg_strndup(body, body_len);
+    r->body_len = body_len;
+    *out = r;
+    return 0;
+bad:
+    eg_errf(err, errlen, "policy answer is malformed");
+fail:
+    eg_route_unref(r);
+    return -1;
+}
+
+/* --- the cache ------------------------------------------------------------------------ */
+
+typedef struct entry {
+    struct entry *next;
+    uint64_t hash;
+    eg_route_t *route; /* owned reference */
+    size_t klen;
+    char key[]; /* owned */
+} entry_t;
+
+struct eg_route_cache {
+    pthread_rwlock_t lock;
+    entry_t **buckets;
+    size_t n_buckets; /* power of two */
+    size_t n, max;
+    long long version;
+};
+
+static uint64_t hash(const char *k, size_t n)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (size_t i = 0; i < n; i++) {
+        h ^= (unsigned char)k[i];
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+eg_route_cache_t *eg_route_cache_new(size_t max_entries)
+{
+    eg_route_cache_t *c = eg_calloc(1, sizeof(*c));
+    c->n_buckets = 1;
+    while (c->n_buckets < max_entries)
+        c->n_buckets <<= 1;
+    c->buckets = eg_calloc(c->n_buckets, sizeof(*c->buckets));
+    c->max = max_entries;
+    c->version = -1;
+    pthread_rwlock_init(&c->lock, NULL);
+    return c;
+}
+
+static void clear_locked(eg_route_cache_t *c)
+{
+    for (size_t i = 0; i < c->n_buckets; i++) {
+        entry_t *e = c->buckets[i];
+        while (e) {
+            entry_t *next = e->next;
+            eg_route_unref(e->route);
+            free(e);
+            e = next;
+        }
+        c->buckets[i] = NULL;
+    }
+    c->n = 0;
+}
+
+void eg_route_cache_free(eg_route_cache_t *c)
+{
+    if (c == NULL)
+        return;
+    clear_locked(c);
+    free(c->buckets);
+    pthread_rwlock_destroy(&c->lock);
+    free(c);
+}
+
+eg_route_t *eg_route_cache_get(eg_route_cache_t *c, const char *key, size_t klen)
+{
+    uint64_t h = hash(key, klen);
+    eg_route_t *r = NULL;
+    pthread_rwlock_rdlock(&c->lock);
+    for (entry_t *e = c->buckets[h & (c->n_buckets - 1)]; e; e = e->next)
+        if (e->hash == h && e->klen == klen && memcmp(e->key, key, klen) == 0) {
+            r = e->route;
+            eg_route_ref(r);
+            break;
+        }
+    pthread_rwlock_unlock(&c->lock);
+    return r;
+}
+
+void eg_route_cache_put(eg_route_cache_t *c, const char *key, size_t klen, eg_route_t *r)
+{
+    uint64_t h = hash(key, klen);
+    entry_t *e;
+    pthread_rwlock_wrlock(&c->lock);
+    if (r->config_version != c->version)
+        goto out;
+    for (e = c->buckets[h & (c->n_buckets - 1)]; e; e = e->next)
+        if (e->hash == h && e->klen == klen && memcmp(e->key, key, klen) == 0)
+            goto out; /* another request stored it first */
+    if (c->n >= c->max)
+        clear_locked(c); /* crude but bounded; a full table is rare and refills quickly */
+    e = eg_malloc(sizeof(*e) + klen);
+    e->hash = h;
+    e->klen = klen;
+    memcpy(e->key, key, klen);
+    e->route = r;
+    eg_route_ref(r);
+    e->next = c->buckets[h & (c->n_buckets - 1)];
+    c->buckets[h & (c->n_buckets - 1)] = e;
+    c->n++;
+out:
+    pthread_rwlock_unlock(&c->lock);
+}
+
+void eg_route_cache_set_version(eg_route_cache_t *c, long long version)
+{
+    pthread_rwlock_wrlock(&c->lock);
+    if (c->version != version) {
+        clear_locked(c);
+        c->version = version;
+    }
+    pthread_rwlock_unlock(&c->lock);
+}
+
+long long eg_route_cache_version(eg_route_cache_t *c)
+{
+    long long v;
+    pthread_rwlock_rdlock(&c->lock);
+    v = c->version;
+    pthread_rwlock_unlock(&c->lock);
+    return v;
+}

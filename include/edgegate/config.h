@@ -1,0 +1,129 @@
+/* The configuration model: distributions, origins and cache behaviors as plain structs, and
+ * the one table per kind of setting that drives egctl's options, validation, listing and
+ * the SQL column lists. db/ loads and stores these; the policy worker decides from them. */
+#ifndef EDGEGATE_CONFIG_H
+#define EDGEGATE_CONFIG_H
+
+#include <stddef.h>
+
+#define EG_ID_MAX 64
+#define EG_NAME_MAX 256
+#define EG_PATH_MAX 256
+#define EG_DEFAULT_DIST "default"
+
+typedef enum { EG_VPP_ALLOW_ALL = 0, EG_VPP_REDIRECT_TO_HTTPS, EG_VPP_HTTPS_ONLY } eg_viewer_policy_t;
+typedef enum { EG_OPP_HTTP_ONLY = 0, EG_OPP_HTTPS_ONLY, EG_OPP_MATCH_VIEWER } eg_origin_policy_t;
+typedef enum { EG_OT_CUSTOM = 0, EG_OT_S3, EG_OT_S3_WEBSITE } eg_origin_type_t;
+/* The three allowed-method sets CloudFront offers, in that order. */
+typedef enum { EG_AM_GET_HEAD = 0, EG_AM_GET_HEAD_OPTIONS, EG_AM_ALL } eg_methods_t;
+
+/* Bits of eg_origin_t.ssl_protocols, in the order of the field's choices. */
+enum { EG_SSL_SSLV3 = 1, EG_SSL_TLSV1 = 2, EG_SSL_TLSV1_1 = 4, EG_SSL_TLSV1_2 = 8 };
+
+typedef struct {
+    char id[EG_ID_MAX];
+    char domain[EG_NAME_MAX];
+    char origin_path[EG_PATH_MAX]; /* "" or "/prefix" without a trailing slash */
+    int type;                      /* eg_origin_type_t */
+    int protocol;                  /* eg_origin_policy_t */
+    int http_port;
+    int https_port;
+    int ssl_protocols; /* EG_SSL_* bits */
+    int read_timeout;  /* seconds */
+    int keepalive_timeout;
+} eg_origin_t;
+
+typedef struct {
+    char path_pattern[EG_PATH_MAX]; /* "*" is the default behavior */
+    char origin_id[EG_ID_MAX];
+    int viewer_protocol; /* eg_viewer_policy_t */
+    int allowed_methods; /* eg_methods_t */
+    int cached_methods;  /* eg_methods_t, never wider than allowed_methods, never ALL */
+    int min_ttl, default_ttl, max_ttl;
+    int forward_host;  /* 0/1: send the viewer's Host to the origin */
+    int forward_query; /* 0/1: forward the query string (and key the cache on it) */
+    int precedence;    /* evaluation order among non-default behaviors, 0 first */
+} eg_behavior_t;
+
+typedef struct {
+    char id[EG_ID_MAX];
+    char comment[EG_NAME_MAX];
+    int enabled;
+    char aliases[EG_NAME_MAX * 4]; /* comma-separated host names, lower case */
+} eg_dist_info_t;
+
+typedef struct {
+    eg_dist_info_t info;
+    eg_origin_t *origins; /* owned */
+    size_t n_origins;
+    eg_behavior_t *behaviors; /* owned; evaluation order, the default "*" last */
+    size_t n_behaviors;
+} eg_dist_t;
+
+typedef struct {
+    long long version; /* meta.config_version when loaded */
+    eg_dist_t *dists;  /* owned */
+    size_t n_dists;
+} eg_config_t;
+
+/* --- the settings table ------------------------------------------------------------ */
+
+typedef enum { EG_FT_STR, EG_FT_INT, EG_FT_ENUM, EG_FT_SET, EG_FT_BOOL } eg_ftype_t;
+
+enum {
+    EG_FF_KEY = 1,  /* the object's name: positional in egctl, not settable */
+    EG_FF_LIST = 2, /* shown by `list` */
+};
+
+typedef struct {
+    const char *name;    /* egctl option (without --), JSON key, list column */
+    const char *column;  /* SQL column (never user input) */
+    eg_ftype_t type;
+    const char *choices; /* ENUM and SET: "a|b|c", index or bit order */
+    long min, max;       /* INT bounds; STR: max length */
+    const char *def;     /* default, spelled as the user spells it */
+    size_t off;          /* offset in the struct */
+    size_t size;         /* STR: buffer size */
+    unsigned flags;
+    const char *help;
+} eg_field_t;
+
+extern const eg_field_t eg_origin_fields[];
+extern const size_t eg_origin_nfields;
+extern const eg_field_t eg_behavior_fields[];
+extern const size_t eg_behavior_nfields;
+extern const eg_field_t eg_dist_fields[];
+extern const size_t eg_dist_nfields;
+
+const eg_field_t *eg_field_find(const eg_field_t *fields, size_t n, const char *name);
+/* Parses a user's value into obj; -1 with a one-line reason in err. */
+int eg_field_parse(const eg_field_t *f, void *obj, const char *value, char *err, size_t errlen);
+/* Formats obj's value the way the user spells it. */
+void eg_field_format(const eg_field_t *f, const void *obj, char *buf, size_t len);
+void eg_fields_defaults(const eg_field_t *fields, size_t n, void *obj);
+
+/* Spellings of enum values, for logs and the worker's answers. */
+const char *eg_viewer_policy_name(int v);
+const char *eg_origin_policy_name(int v);
+const char *eg_origin_type_name(int v);
+const char *eg_methods_name(int v);
+/* Method bitmask of a methods set; a method name's bit (0 for unknown methods). */
+unsigned eg_methods_mask(int set);
+unsigned eg_method_bit(const char *method);
+
+/* Cross-field rules; -1 with the reason in err. */
+int eg_origin_validate(const eg_origin_t *o, char *err, size_t errlen);
+int eg_behavior_validate(const eg_behavior_t *b, char *err, size_t errlen);
+int eg_dist_validate(const eg_dist_info_t *d, char *err, size_t errlen);
+/* Canonical form of a path pattern (a leading slash is added); -1 if it is not one. */
+int eg_pattern_normalize(const char *in, char *out, size_t outlen, char *err, size_t errlen);
+/* Canonical alias list: lower case, comma-separated, each a host name. */
+int eg_aliases_normalize(const char *in, char *out, size_t outlen, char *err, size_t errlen);
+/* Validates an identifier for distributions and origins. */
+int eg_id_validate(const char *what, const char *id, char *err, size_t errlen);
+
+void eg_config_free(eg_config_t *c);
+const eg_dist_t *eg_config_find_dist(const eg_config_t *c, const char *host, size_t hostlen);
+const eg_origin_t *eg_dist_find_origin(const eg_dist_t *d, const char *id);
+
+#endif

@@ -1,0 +1,72 @@
+/* The front: libmicrohttpd listeners for viewers (HTTP and HTTPS), asking policy workers for
+ * routes, fetching from origins and answering. eg_front_t is the daemon struct: the one place
+ * that holds mutable state shared between requests. front_main.c builds it from the options
+ * table; front_request.c serves requests; front_watch.c follows the database. */
+#ifndef EDGEGATE_FRONT_H
+#define EDGEGATE_FRONT_H
+
+#include <pthread.h>
+#include <stddef.h>
+
+#include "edgegate/db.h"
+#include "edgegate/origin.h"
+#include "edgegate/policy_client.h"
+#include "edgegate/route.h"
+
+struct MHD_Daemon;
+struct eg_cache;
+
+typedef struct {
+    char *db;
+    char *http;  /* ADDR:PORT, or "off" */
+    char *https; /* ADDR:PORT, or "off" */
+    char *cert, *key;
+    char *origin_ca;
+    int workers;
+    char *policy_socket;
+    char *policy_bin;
+    int policy_timeout;
+    int public_https_port;
+    char **resolve; /* "host:addr" entries; owned */
+    size_t n_resolve;
+    long long cache_size;
+    char *run_dir;
+    int route_cache;
+} eg_front_opts_t;
+
+typedef struct eg_listener {
+    struct eg_front *front; /* borrowed */
+    int https;
+    int port;
+    char addr[64];
+    struct MHD_Daemon *mhd;
+} eg_listener_t;
+
+typedef struct eg_front {
+    eg_front_opts_t opt;
+    eg_listener_t http, https;
+    char *cert_pem, *key_pem; /* owned, for libmicrohttpd */
+    eg_policy_pool_t *policy;
+    eg_route_cache_t *routes;
+    eg_origin_pool_t *origins;
+    struct eg_cache *cache;
+    eg_db_t *db; /* the watcher's connection */
+    pthread_t watcher;
+    int stop; /* atomic */
+    unsigned long long boot_id;
+    unsigned long long requests; /* atomic counter for request ids */
+    char run_dir[256];
+    int own_run_dir;
+} eg_front_t;
+
+/* Parses argv into o; 0 to go on, 1 when --help/--version was answered, -1 on bad input. */
+int eg_front_opts_parse(eg_front_opts_t *o, int argc, char **argv);
+void eg_front_opts_free(eg_front_opts_t *o);
+
+int eg_front_listen(eg_front_t *f, eg_listener_t *l, char *err, size_t errlen);
+void eg_front_unlisten(eg_listener_t *l);
+
+int eg_front_watch_start(eg_front_t *f, char *err, size_t errlen);
+void eg_front_watch_stop(eg_front_t *f);
+
+#endif

@@ -1,0 +1,14 @@
+/* CloudFront path patterns: '*' matches any run of characters (including none and '/'),
+ * '?' exactly one character, everything else itself, case-sensitively. Called by the policy
+ * worker for every request, in behavior order. */
+#ifndef EDGEGATE_PATTERN_H
+#define EDGEGATE_PATTERN_H
+
+#include <stddef.h>
+
+/* 1 when path (length len, no query string) matches pattern. A pattern without a leading
+ * '/' matches as if it had one. Runs in O(len * pattern length) at worst, never backtracks
+ * exponentially. */
+int eg_pattern_match(const char *pattern, const char *path, size_t len);
+
+#endif

@@ -1,0 +1,64 @@
+/* A route is the policy worker's answer for one kind of request, as the front uses it:
+ * either a final response (redirect, refusal) or how to reach the origin. Routes are
+ * immutable and reference-counted so the route cache can hand them to many requests.
+ * The front remembers a route only while the configuration version it was made under is
+ * current, so every answer stays the worker's. */
+#ifndef EDGEGATE_ROUTE_H
+#define EDGEGATE_ROUTE_H
+
+#include <stddef.h>
+
+#include "edgegate/config.h"
+#include "edgegate/http.h"
+
+typedef struct {
+    char *name; /* owned */
+    char *value; /* owned */
+} eg_route_header_t;
+
+typedef struct eg_route {
+    int refs; /* atomic */
+    long long config_version;
+    int status; /* 0 = forward, else the final status */
+    eg_route_header_t *headers; /* final: headers for the viewer; owned */
+    size_t n_headers;
+    char *body; /* final: body for the viewer; owned */
+    size_t body_len;
+    char dist[EG_ID_MAX];
+    char behavior[EG_PATH_MAX];
+    /* forward */
+    char origin_id[EG_ID_MAX];
+    char domain[EG_NAME_MAX];
+    char origin_path[EG_PATH_MAX];
+    int https;
+    int port;
+    int ssl_protocols; /* EG_SSL_* bits */
+    int read_timeout;
+    int keepalive_timeout;
+    int forward_host;
+    int forward_query;
+    unsigned cached_methods; /* method bits */
+    int min_ttl, default_ttl, max_ttl;
+} eg_route_t;
+
+/* Builds a route from a worker's CGI head and body; -1 with the reason when the answer is
+ * not one edgegate understands (the front answers 502 then). */
+int eg_route_parse(const eg_http_head_t *h, const char *body, size_t body_len, eg_route_t **out,
+                   char *err, size_t errlen);
+void eg_route_ref(eg_route_t *r);
+void eg_route_unref(eg_route_t *r);
+
+/* The front's memory of routes, keyed by what the worker decided from. */
+typedef struct eg_route_cache eg_route_cache_t;
+
+eg_route_cache_t *eg_route_cache_new(size_t max_entries);
+void eg_route_cache_free(eg_route_cache_t *c);
+/* A referenced route or NULL. */
+eg_route_t *eg_route_cache_get(eg_route_cache_t *c, const char *key, size_t klen);
+/* Stores r only if its version is the cache's current version. */
+void eg_route_cache_put(eg_route_cache_t *c, const char *key, size_t klen, eg_route_t *r);
+/* Forgets everything and makes version the current one. */
+void eg_route_cache_set_version(eg_route_cache_t *c, long long version);
+long long eg_route_cache_version(eg_route_cache_t *c);
+
+#endif
