@@ -1,0 +1,364 @@
+#!/usr/bin/env python3
+"""The gateway core end to end: viewer protocol policy, path patterns, the HTTPS listener,
+live egctl edits, policy worker failures, origin failures. Real nginx origins, real
+edgegate and edgegate-policy processes, raw HTTP/1.0 and HTTP/1.1 on 127.0.0.1."""
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import Conn, eventually, free_port, main, request, test, wait_port  # noqa: E402
+
+BODY_METHODS = ["POST", "PUT", "DELETE", "OPTIONS", "PATCH"]
+
+
+def origin(env, name="origin", tag="A"):
+    """An nginx origin that tells what it received."""
+    port = free_port()
+    www = env.path(name, "www")
+    server = """
+    server {
+        listen 127.0.0.1:%(port)d;
+        root %(www)s;
+        location /echo/ {
+            echo_read_request_body;
+            echo "tag=%(tag)s method=$request_method uri=$request_uri host=$http_host xfp=$http_x_forwarded_proto xff=$http_x_forwarded_for via=$http_via body=$request_body";
+        }
+        location /slow/ { echo_sleep 3; echo slow; }
+        location / { add_header X-Origin %(tag)s; }
+    }""" % {"port": port, "www": www, "tag": tag}
+    p, d = env.nginx([server], name)
+    wait_port(port, proc=p)
+    for rel, text in [("index.html", "home-%s\n" % tag), ("api/x", "api-%s\n" % tag),
+                      ("secure/object.txt", "SECRET-OBJECT\n"), ("a/b.jpg", "jpg-%s\n" % tag)]:
+        os.makedirs(os.path.dirname(os.path.join(www, rel)), exist_ok=True)
+        with open(os.path.join(www, rel), "w") as f:
+            f.write(text)
+    return port, d
+
+
+def policy_table_setup(env):
+    port, _ = origin(env)
+    env.egctl("origin", "add", "web", "--domain", "127.0.0.1", "--http-port", str(port))
+    env.egctl("behavior", "add", "/api/*", "--origin", "web", "--viewer-protocol",
+              "redirect-to-https", "--methods", "ALL")
+    env.egctl("behavior", "add", "/echo/*", "--origin", "web", "--viewer-protocol",
+              "redirect-to-https", "--methods", "ALL")
+    env.egctl("behavior", "add", "/secure/*", "--origin", "web", "--viewer-protocol",
+              "https-only")
+    return port
+
+
+@test
+def redirect_to_https_get_and_head_get_301(env):
+    policy_table_setup(env)
+    gw = env.gateway()
+    for version in ("1.0", "1.1"):
+        for method in ("GET", "HEAD"):
+            r = request(gw.http, method, "/api/x?a=1&b=%2F", version=version,
+                        host="www.example.com:%d" % gw.http)
+            assert r.status == 301, (version, method, r)
+            want = "https://www.example.com:%d/api/x?a=1&b=%%2F" % gw.https
+            assert r.header("Location") == want, r
+            assert r.body == b"", "a redirect carries headers only"
+            assert r.header("Via") and r.header("X-Edgegate-Id"), r
+
+
+@test
+def redirect_to_https_other_methods_307_on_http11_403_on_http10(env):
+    policy_table_setup(env)
+    gw = env.gateway()
+    for method in BODY_METHODS:
+        r = request(gw.http, method, "/api/x", body=b"payload", version="1.1")
+        assert r.status == 307, (method, r)
+        assert r.header("Location") == "https://localhost:%d/api/x" % gw.https, r
+        r = request(gw.http, method, "/api/x", body=b"payload", version="1.0")
+        assert r.status == 403, (method, r)
+        # the same request over HTTPS reaches the origin with its method and body
+        r = request(gw.https, method, "/echo/x", tls=True, body=b"payload")
+        assert r.status == 200, (method, r)
+        assert b"method=" + method.encode() in r.body and b"body=payload" in r.body, r.body
+
+
+@test
+def https_only_refuses_http_and_never_returns_the_object(env):
+    policy_table_setup(env)
+    gw = env.gateway()
+    for version in ("1.0", "1.1"):
+        for method in ("GET", "HEAD"):
+            r = request(gw.http, method, "/secure/object.txt", version=version)
+            assert r.status == 403, (version, method, r)
+            assert b"SECRET" not in r.body, r
+            assert r.header("X-Cache") == "Error from edgegate", r
+    r = request(gw.https, "GET", "/secure/object.txt", tls=True)
+    assert r.status == 200 and r.body == b"SECRET-OBJECT\n", r
+
+
+@test
+def allow_all_serves_both_and_methods_outside_the_set_get_403(env):
+    policy_table_setup(env)
+    gw = env.gateway()
+    r = request(gw.http, "GET", "/index.html")
+    assert r.status == 200 and r.body == b"home-A\n", r
+    assert r.header("X-Cache") == "Miss from edgegate" and "edgegate" in r.header("Via"), r
+    r = request(gw.https, "GET", "/index.html", tls=True)
+    assert r.status == 200 and r.body == b"home-A\n", r
+    r = request(gw.http, "POST", "/index.html", body=b"x")      # default: GET,HEAD
+    assert r.status == 403, r
+    r = request(gw.https, "DELETE", "/secure/object.txt", tls=True)   # GET,HEAD only
+    assert r.status == 403, r
+    env.egctl("behavior", "set", "*", "--methods", "GET,HEAD,OPTIONS")
+    r = eventually(lambda: request(gw.http, "OPTIONS", "/index.html").status != 403)
+    assert r, "OPTIONS allowed after the change"
+    assert request(gw.http, "PUT", "/index.html", body=b"x").status == 403
+
+
+@test
+def path_patterns_first_match_wins_and_order_can_change(env):
+    pa, _ = origin(env, "oa", "A")
+    pb, _ = origin(env, "ob", "B")
+    env.egctl("origin", "add", "a", "--domain", "127.0.0.1", "--http-port", str(pa))
+    env.egctl("origin", "add", "b", "--domain", "127.0.0.1", "--http-port", str(pb))
+    env.egctl("behavior", "add", "a/*.jpg", "--origin", "b")        # no leading slash
+    env.egctl("behavior", "add", "/a/*", "--origin", "a")
+    env.egctl("behavior", "add", "/ap?/x", "--origin", "b")
+    gw = env.gateway()
+
+    def tag(path, **kw):
+        r = request(gw.http, "GET", path, **kw)
+        assert r.status == 200, (path, r)
+        return r.header("X-Origin")
+
+    assert tag("/a/b.jpg") == "B", "first behavior (a/*.jpg) wins"
+    assert tag("/api/x") == "B", "? matches one character"
+    assert tag("/index.html") == "A", "default behavior"
+    assert tag("/a/b.jpg?/api/x") == "B", "query string is not matched"
+    assert request(gw.http, "GET", "/A/b.jpg").status == 404, "case-sensitive: default, 404"
+    env.egctl("behavior", "move", "/a/*", "--to", "0")
+    assert eventually(lambda: tag("/a/b.jpg") == "A"), "after the move /a/* wins"
+    r = env.egctl("behavior", "move", "*", "--to", "0", check=False)
+    assert r.returncode == 1 and "default behavior" in r.stderr, r
+    r = env.egctl("behavior", "rm", "*", check=False)
+    assert r.returncode == 1 and "cannot be deleted" in r.stderr, r
+
+
+@test
+def forwarded_headers_host_and_origin_path(env):
+    port, _ = origin(env)
+    env.egctl("origin", "add", "web", "--domain", "localhost", "--http-port", str(port))
+    gw = env.gateway()
+    r = request(gw.http, "GET", "/echo/x?q=1", host="viewer.example",
+                headers={"X-Forwarded-For": "10.0.0.9"})
+    assert r.status == 200, r
+    body = r.body.decode()
+    assert "uri=/echo/x?q=1" in body and "xfp=http" in body, body
+    assert "host=localhost:%d" % port in body, "Host is the origin's by default: " + body
+    assert "xff=10.0.0.9, 127.0.0.1" in body and "via=1.1 edgegate" in body, body
+    env.egctl("behavior", "set", "*", "--forward-host", "true", "--forward-query", "false")
+    assert eventually(lambda: b"host=viewer.example " in request(
+        gw.https, "GET", "/echo/x?q=1", tls=True, host="viewer.example").body)
+    body = request(gw.https, "GET", "/echo/x?q=1", tls=True, host="viewer.example").body.decode()
+    assert "uri=/echo/x " in body and "xfp=https" in body, body
+    env.egctl("origin", "add", "pre", "--domain", "127.0.0.1", "--http-port", str(port),
+              "--path", "/echo")
+    env.egctl("behavior", "add", "/p/*", "--origin", "pre")
+    r = eventually(lambda: request(gw.http, "GET", "/p/z"))
+    assert b"uri=/echo/p/z" in r.body, r
+
+
+@test
+def request_bodies_stream_to_the_origin(env):
+    policy_table_setup(env)
+    gw = env.gateway()
+    big = b"x" * (3 * 1024 * 1024)
+    r = request(gw.https, "POST", "/echo/big", tls=True, body=big)
+    assert r.status == 200, r
+    c = Conn(gw.https, tls=True)
+    c.send(b"PUT /echo/chunked HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+           b"5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n")
+    r = c.read_response()
+    c.close()
+    assert r.status == 200 and b"body=hello world" in r.body, r
+
+
+@test
+def keep_alive_serves_many_requests_on_one_connection(env):
+    policy_table_setup(env)
+    gw = env.gateway()
+    c = Conn(gw.http)
+    for i in range(20):
+        path = ["/index.html", "/api/x", "/secure/object.txt"][i % 3]
+        r = c.request("GET", path)
+        assert r.status in (200, 301, 403), r
+        assert r.header("Connection", "").lower() != "close", r
+    c.close()
+
+
+@test
+def egctl_edits_apply_live_without_failing_requests_in_flight(env):
+    port, _ = origin(env)
+    env.egctl("origin", "add", "web", "--domain", "127.0.0.1", "--http-port", str(port))
+    gw = env.gateway(workers=2)
+    errors, stop, seen = [], threading.Event(), set()
+
+    def hammer():
+        while not stop.is_set():
+            try:
+                r = request(gw.https, "GET", "/index.html", tls=True)
+                seen.add(r.status)
+                if r.status != 200:
+                    errors.append(r)
+            except Exception as e:  # any failure of a request in flight
+                errors.append(e)
+
+    threads = [threading.Thread(target=hammer) for _ in range(3)]
+    for t in threads:
+        t.start()
+    try:
+        t0 = time.time()
+        env.egctl("behavior", "set", "*", "--viewer-protocol", "https-only")
+        assert eventually(lambda: request(gw.http, "GET", "/index.html").status == 403,
+                          timeout=1.0), "https-only took effect within a second"
+        took = time.time() - t0
+        for i in range(5):
+            env.egctl("behavior", "add", "/x%d/*" % i, "--origin", "web")
+            env.egctl("behavior", "set", "*", "--viewer-protocol",
+                      ["allow-all", "https-only"][i % 2])
+        time.sleep(0.5)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+    assert not errors, errors[:3]
+    assert seen == {200}, seen
+    assert took < 1.0, took
+
+
+@test
+def worker_crash_gives_502_then_recovers(env):
+    policy_table_setup(env)
+    gw = env.gateway("--route-cache", "0")
+    assert request(gw.http, "GET", "/index.html").status == 200
+    out = subprocess.run(["pgrep", "-P", str(gw.pid), "edgegate-polic"], capture_output=True,
+                         text=True).stdout.split()
+    assert len(out) == 1, out
+    os.kill(int(out[0]), signal.SIGKILL)
+    time.sleep(0.2)
+    r = request(gw.http, "GET", "/index.html")
+    assert r.status == 502 and r.header("X-Cache") == "Error from edgegate", r
+    assert eventually(lambda: request(gw.http, "GET", "/index.html").status == 200, 5), \
+        "a new worker answers"
+    assert "restarting" in env.log("edgegate")
+    new = subprocess.run(["pgrep", "-P", str(gw.pid), "edgegate-polic"], capture_output=True,
+                         text=True).stdout.split()
+    assert len(new) == 1 and new != out, (out, new)
+
+
+@test
+def a_worker_that_answers_garbage_gives_502_and_never_hangs(env):
+    policy_table_setup(env)
+    sock_path = env.path("garbage.sock")
+    srv = socket.socket(socket.AF_UNIX)
+    srv.bind(sock_path)
+    srv.listen(8)
+
+    def serve():
+        while True:
+            try:
+                c, _ = srv.accept()
+            except OSError:
+                return
+            try:
+                c.recv(65536)
+                c.sendall(b"HTTP/1.1 200 OK\r\n\r\nthis is not FastCGI")
+            except OSError:
+                pass
+            c.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    gw = env.gateway("--policy-socket", sock_path, "--policy-timeout", "2")
+    t0 = time.time()
+    r = request(gw.http, "GET", "/index.html")
+    assert r.status == 502, r
+    assert time.time() - t0 < 2.5
+    assert "not FastCGI" in env.log("edgegate"), env.log("edgegate")
+    srv.close()
+
+
+@test
+def a_worker_that_never_answers_gives_502_within_the_policy_timeout(env):
+    policy_table_setup(env)
+    sock_path = env.path("silent.sock")
+    srv = socket.socket(socket.AF_UNIX)
+    srv.bind(sock_path)
+    srv.listen(8)
+    held = []
+    threading.Thread(target=lambda: held.append(srv.accept()), daemon=True).start()
+    gw = env.gateway("--policy-socket", sock_path, "--policy-timeout", "1")
+    t0 = time.time()
+    r = request(gw.http, "GET", "/index.html")
+    assert r.status == 502 and time.time() - t0 < 3, r
+    srv.close()
+
+
+@test
+def origin_down_gives_502_and_slow_origin_504(env):
+    port, _ = origin(env)
+    dead = free_port()
+    env.egctl("origin", "add", "dead", "--domain", "127.0.0.1", "--http-port", str(dead))
+    env.egctl("origin", "add", "slow", "--domain", "127.0.0.1", "--http-port", str(port),
+              "--read-timeout", "1")
+    env.egctl("behavior", "add", "/slow/*", "--origin", "slow")
+    env.egctl("origin", "add", "nodns", "--domain", "no-such-host.invalid")
+    env.egctl("behavior", "add", "/nodns/*", "--origin", "nodns")
+    gw = env.gateway()
+    r = request(gw.http, "GET", "/index.html")
+    assert r.status == 502 and r.header("X-Cache") == "Error from edgegate", r
+    assert b"502 ERROR" in r.body and b"cannot connect" in r.body, r.body
+    t0 = time.time()
+    r = request(gw.http, "GET", "/slow/x")
+    assert r.status == 504 and r.header("X-Cache") == "Error from edgegate", r
+    assert time.time() - t0 < 2.9, "answered at the read timeout, not when the origin did"
+    r = request(gw.http, "GET", "/nodns/x")
+    assert r.status == 502, r
+
+
+@test
+def disabled_distributions_and_aliases(env):
+    pa, _ = origin(env, "oa", "A")
+    pb, _ = origin(env, "ob", "B")
+    env.egctl("origin", "add", "a", "--domain", "127.0.0.1", "--http-port", str(pa))
+    env.egctl("dist", "add", "shop", "--aliases", "shop.example,*.cdn.example")
+    env.egctl("--dist", "shop", "origin", "add", "b", "--domain", "127.0.0.1", "--http-port",
+              str(pb))
+    gw = env.gateway()
+    assert request(gw.http, "GET", "/index.html", host="Shop.Example").header("X-Origin") == "B"
+    assert request(gw.http, "GET", "/index.html", host="x.cdn.example:80").header(
+        "X-Origin") == "B"
+    assert request(gw.http, "GET", "/index.html", host="other.example").header("X-Origin") == "A"
+    env.egctl("dist", "set", "shop", "--enabled", "false")
+    assert eventually(lambda: request(gw.http, "GET", "/index.html",
+                                      host="shop.example").status == 403)
+    r = env.egctl("dist", "add", "dup", "--aliases", "shop.example", check=False)
+    assert r.returncode == 1 and "already belongs" in r.stderr, r
+
+
+@test
+def https_listener_and_http10_without_host(env):
+    policy_table_setup(env)
+    gw = env.gateway()
+    r = request(gw.https, "GET", "/index.html", tls=True, version="1.0", host=None)
+    assert r.status == 200 and r.body == b"home-A\n", r
+    r = request(gw.http, "GET", "/api/x", version="1.0", host=None)
+    assert r.status == 301 and r.header("Location") == "https://127.0.0.1:%d/api/x" % gw.https, r
+    gw2 = env.gateway("--public-https-port", "443")
+    r = request(gw2.http, "GET", "/api/x", host="example.com")
+    assert r.header("Location") == "https://example.com/api/x", r
+
+
+if __name__ == "__main__":
+    sys.exit(main())
