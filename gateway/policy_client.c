@@ -68,6 +68,10 @@ static int spawn(eg_policy_pool_t *p, int k)
         return -1;
     }
     if (pid == 0) {
+        sigset_t none;
+        /* the front blocks the signals it sigwait()s for; a worker must receive them */
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
         /* FastCGI convention: the listening socket is the child's standard input. */
         prctl(PR_SET_PDEATHSIG, SIGTERM);
         if (dup2(s->lfd, 0) < 0)
@@ -179,7 +183,14 @@ void eg_policy_pool_stop(eg_policy_pool_t *p)
         slot_t *s = &p->slots[k];
         if (s->pid > 0) {
             kill(s->pid, SIGTERM);
-            waitpid(s->pid, NULL, 0);
+            for (int i = 0; i < 100 && waitpid(s->pid, NULL, WNOHANG) == 0; i++) {
+                struct timespec ts = {0, 20 * 1000 * 1000};
+                nanosleep(&ts, NULL);
+                if (i == 99) { /* two seconds: it will not go by itself */
+                    kill(s->pid, SIGKILL);
+                    waitpid(s->pid, NULL, 0);
+                }
+            }
         }
         if (s->fd >= 0)
             close(s->fd);

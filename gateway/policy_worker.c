@@ -143,6 +143,11 @@ int main(int argc, char **argv)
     }
     if (dbpath == NULL || *dbpath == '\0')
         dbpath = "var/edgegate.db";
+    {
+        sigset_t none; /* whatever mask the spawner had, this process takes its signals */
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+    }
     signal(SIGPIPE, SIG_IGN);
     if (eg_db_open(dbpath, 0, &w.db, err, sizeof(err)) < 0 || reload(&w) < 0) {
         fprintf(stderr, "edgegate-policy: %s\n", err[0] ? err : "cannot load configuration");

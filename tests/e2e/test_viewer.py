@@ -360,5 +360,19 @@ def https_listener_and_http10_without_host(env):
     assert r.header("Location") == "https://example.com/api/x", r
 
 
+@test
+def sigterm_stops_edgegate_and_its_workers(env):
+    policy_table_setup(env)
+    gw = env.gateway(workers=2)
+    workers = subprocess.run(["pgrep", "-P", str(gw.pid)], capture_output=True,
+                             text=True).stdout.split()
+    assert len(workers) == 2, workers
+    gw.send_signal(signal.SIGTERM)
+    assert gw.wait(5) == 0
+    for w in workers:
+        assert not os.path.exists("/proc/%s" % w) or \
+            open("/proc/%s/stat" % w).read().split()[2] == "Z", "worker %s still runs" % w
+
+
 if __name__ == "__main__":
     sys.exit(main())
