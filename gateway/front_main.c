@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "edgegate/buf.h"
+#include "edgegate/cache.h"
 #include "edgegate/common.h"
 #include "edgegate/front.h"
 
@@ -101,6 +102,7 @@ int main(int argc, char **argv)
     }
     if (eg_db_open(f.opt.db, 0, &f.db, err, sizeof(err)) < 0)
         goto fail;
+    f.cache = eg_cache_new((size_t)f.opt.cache_size);
     f.routes = eg_route_cache_new(f.opt.route_cache > 0 ? (size_t)f.opt.route_cache : 1);
     memset(&oo, 0, sizeof(oo));
     oo.ca_file = f.opt.origin_ca;
@@ -157,6 +159,7 @@ fail:
     eg_policy_pool_stop(f.policy);
     eg_origin_pool_free(f.origins);
     eg_route_cache_free(f.routes);
+    eg_cache_free(f.cache);
     eg_db_close(f.db);
     if (f.own_run_dir)
         rmdir(f.run_dir);

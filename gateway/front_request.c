@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "edgegate/buf.h"
+#include "edgegate/cache.h"
 #include "edgegate/common.h"
 #include "edgegate/fetch.h"
 #include "edgegate/front.h"
@@ -24,6 +25,8 @@ typedef struct req {
     eg_origin_target_t target;
     char alt_name[EG_NAME_MAX]; /* forwarded Host name, for the certificate check */
     eg_buf_t head; /* origin request head, kept for a retry */
+    eg_buf_t prefix; /* body bytes read before streaming began (sent first) */
+    size_t prefix_pos;
     int body; /* the viewer sends a body */
     int chunked;
     unsigned long long body_len;
@@ -183,6 +186,7 @@ static eg_route_t *get_route(req_t *rq, struct MHD_Connection *c, const char *me
 typedef struct {
     eg_buf_t *b;
     const char *conn_tokens; /* the viewer's Connection header: more hop-by-hop names */
+    int for_cache;           /* drop the viewer's conditionals: the cache answers them */
 } hdr_ctx_t;
 
 static enum MHD_Result copy_header(void *cls, enum MHD_ValueKind kind, const char *name,
@@ -199,12 +203,18 @@ static enum MHD_Result copy_header(void *cls, enum MHD_ValueKind kind, const cha
             return MHD_YES;
     if (h->conn_tokens && eg_http_has_token(h->conn_tokens, strlen(h->conn_tokens), name))
         return MHD_YES;
+    if (h->for_cache && (strcasecmp(name, "If-None-Match") == 0 ||
+                         strcasecmp(name, "If-Modified-Since") == 0 ||
+                         strcasecmp(name, "If-Range") == 0 || strcasecmp(name, "Range") == 0 ||
+                         strcasecmp(name, "If-Match") == 0 ||
+                         strcasecmp(name, "If-Unmodified-Since") == 0))
+        return MHD_YES;
     eg_buf_printf(h->b, "%s: %s\r\n", name, value);
     return MHD_YES;
 }
 
 static void build_head(req_t *rq, struct MHD_Connection *c, const char *method, int body,
-                       int chunked, unsigned long long body_len)
+                       int chunked, unsigned long long body_len, int for_cache)
 {
     const eg_route_t *r = rq->route;
     const char *q = strchr(rq->uri, '?');
@@ -212,7 +222,7 @@ static void build_head(req_t *rq, struct MHD_Connection *c, const char *method, 
     const char *vhost = header(c, "Host");
     const char *xff = header(c, "X-Forwarded-For");
     const char *via = header(c, "Via");
-    hdr_ctx_t hc = {&rq->head, header(c, "Connection")};
+    hdr_ctx_t hc = {&rq->head, header(c, "Connection"), for_cache};
     char ip[64];
     eg_buf_t *b = &rq->head;
 
@@ -281,7 +291,16 @@ static int start_fetch(req_t *rq, int retryable, int *status, char *err, size_t 
 static ssize_t body_reader(void *cls, uint64_t pos, char *buf, size_t max)
 {
     req_t *rq = cls;
-    ssize_t n = eg_fetch_read_body(rq->fetch, buf, max);
+    ssize_t n;
+    if (rq->prefix_pos < rq->prefix.len) {
+        n = (ssize_t)(rq->prefix.len - rq->prefix_pos);
+        if ((size_t)n > max)
+            n = (ssize_t)max;
+        memcpy(buf, rq->prefix.data + rq->prefix_pos, (size_t)n);
+        rq->prefix_pos += (size_t)n;
+        return n;
+    }
+    n = eg_fetch_read_body(rq->fetch, buf, max);
     if (n > 0)
         return n;
     if (n == 0)
@@ -296,32 +315,65 @@ static ssize_t no_body(void *cls, uint64_t pos, char *buf, size_t max)
     return MHD_CONTENT_READER_END_OF_STREAM;
 }
 
-/* Reads the origin's head and queues the response that streams its body. */
-static enum MHD_Result relay(req_t *rq, struct MHD_Connection *c, const char *method,
-                             int retryable)
+/* Reads the origin's response head, retrying once on a fresh connection when a pooled one
+ * turns out to have been closed by the origin (idempotent requests only). */
+static int read_head(req_t *rq, const char *method, int retryable, int *status, char *err,
+                     size_t errlen)
 {
-    char err[512];
-    int status = 502, closed = 0;
-    eg_fetch_t *fx = rq->fetch;
-    struct MHD_Response *resp;
-    const eg_header_t *conn_hdr, *via;
-    eg_buf_t viabuf = {0};
-
-    if (eg_fetch_read_head(fx, method, &status, &closed, err, sizeof(err)) < 0) {
-        int reused = eg_fetch_reused(fx);
-        eg_fetch_end(fx);
-        if (closed && reused && retryable) {
-            rq->target.fresh = 1;
-            if (start_fetch(rq, 0, &status, err, sizeof(err)) == 0 &&
-                eg_fetch_read_head(rq->fetch, method, &status, &closed, err, sizeof(err)) == 0)
-                goto got_head;
-        }
-        eg_log_error("request %s: %s", rq->id, err);
-        return error_page(rq, c, status, err);
+    int closed = 0;
+    if (eg_fetch_read_head(rq->fetch, method, status, &closed, err, errlen) == 0)
+        return 0;
+    if (closed && retryable && eg_fetch_reused(rq->fetch)) {
+        eg_fetch_end(rq->fetch);
+        free(rq->fetch);
+        rq->fetch = NULL;
+        rq->target.fresh = 1;
+        if (start_fetch(rq, 0, status, err, errlen) == 0 &&
+            eg_fetch_read_head(rq->fetch, method, status, &closed, err, errlen) == 0)
+            return 0;
     }
-got_head:
-    fx = rq->fetch;
-    if (strcmp(method, "HEAD") == 0 || fx->done)
+    return -1;
+}
+
+static void add_origin_headers(struct MHD_Response *resp, const eg_http_head_t *h)
+{
+    const eg_header_t *conn_hdr = eg_http_find(h, "Connection");
+    for (size_t i = 0; i < h->n_headers; i++) {
+        const eg_header_t *hd = &h->headers[i];
+        char name[256], *value;
+        if (hd->name_len >= sizeof(name) || eg_http_is_hop_by_hop(hd->name, hd->name_len) ||
+            (hd->name_len == 14 && strncasecmp(hd->name, "Content-Length", 14) == 0) ||
+            (hd->name_len == 3 && strncasecmp(hd->name, "Via", 3) == 0) ||
+            (hd->name_len == 7 && strncasecmp(hd->name, "X-Cache", 7) == 0))
+            continue;
+        memcpy(name, hd->name, hd->name_len);
+        name[hd->name_len] = '\0';
+        if (conn_hdr && eg_http_has_token(conn_hdr->value, conn_hdr->value_len, name))
+            continue;
+        value = eg_strndup(hd->value, hd->value_len);
+        MHD_add_response_header(resp, name, value);
+        free(value);
+    }
+}
+
+static void add_via(struct MHD_Response *resp, const char *origin_via, size_t len)
+{
+    eg_buf_t b = {0};
+    if (origin_via)
+        eg_buf_printf(&b, "%.*s, %s", (int)len, origin_via, VIA);
+    else
+        eg_buf_adds(&b, VIA);
+    MHD_add_response_header(resp, "Via", b.data);
+    eg_buf_free(&b);
+}
+
+/* Queues the response whose body streams from the origin (after rq->prefix). */
+static enum MHD_Result stream_response(req_t *rq, struct MHD_Connection *c, const char *method)
+{
+    eg_fetch_t *fx = rq->fetch;
+    const eg_header_t *via = eg_http_find(&fx->h, "Via");
+    struct MHD_Response *resp;
+    if (strcmp(method, "HEAD") == 0 || (fx->done && rq->prefix.len == 0))
         resp = MHD_create_response_from_callback(
             fx->content_length >= 0 && fx->h.status != 204 && fx->h.status != 304
                 ? (uint64_t)fx->content_length
@@ -333,32 +385,196 @@ got_head:
             64 * 1024, body_reader, rq, NULL);
     if (resp == NULL)
         return MHD_NO;
-    conn_hdr = eg_http_find(&fx->h, "Connection");
-    via = eg_http_find(&fx->h, "Via");
-    for (size_t i = 0; i < fx->h.n_headers; i++) {
-        const eg_header_t *h = &fx->h.headers[i];
-        char name[256], *value;
-        if (h->name_len >= sizeof(name) || eg_http_is_hop_by_hop(h->name, h->name_len) ||
-            (h->name_len == 14 && strncasecmp(h->name, "Content-Length", 14) == 0) ||
-            (h->name_len == 3 && strncasecmp(h->name, "Via", 3) == 0) ||
-            (h->name_len == 7 && strncasecmp(h->name, "X-Cache", 7) == 0))
-            continue;
-        memcpy(name, h->name, h->name_len);
-        name[h->name_len] = '\0';
-        if (conn_hdr && eg_http_has_token(conn_hdr->value, conn_hdr->value_len, name))
-            continue;
-        value = eg_strndup(h->value, h->value_len);
-        MHD_add_response_header(resp, name, value);
-        free(value);
-    }
-    if (via)
-        eg_buf_printf(&viabuf, "%.*s, %s", (int)via->value_len, via->value, VIA);
-    else
-        eg_buf_adds(&viabuf, VIA);
-    MHD_add_response_header(resp, "Via", viabuf.data);
-    eg_buf_free(&viabuf);
+    add_origin_headers(resp, &fx->h);
+    add_via(resp, via ? via->value : NULL, via ? via->value_len : 0);
     add_common(rq, resp, "Miss from edgegate");
     return queue(c, fx->h.status, resp);
+}
+
+/* Reads the origin's head and queues the response that streams its body. */
+static enum MHD_Result relay(req_t *rq, struct MHD_Connection *c, const char *method,
+                             int retryable)
+{
+    char err[512];
+    int status = 502;
+    if (read_head(rq, method, retryable, &status, err, sizeof(err)) < 0) {
+        eg_log_error("request %s: %s", rq->id, err);
+        return error_page(rq, c, status, err);
+    }
+    return stream_response(rq, c, method);
+}
+
+/* --- the cache ------------------------------------------------------------------------------ */
+
+static void cache_key(req_t *rq, eg_buf_t *k)
+{
+    const char *q = strchr(rq->uri, '?');
+    size_t plen = q ? (size_t)(q - rq->uri) : strlen(rq->uri);
+    int with_query = rq->route->forward_query && q && q[1];
+    eg_buf_printf(k, "%s\n%.*s%s%s", rq->route->dist, (int)plen, rq->uri, with_query ? "?" : "",
+                  with_query ? q + 1 : "");
+}
+
+static void obj_release(void *cls)
+{
+    eg_cache_obj_unref(cls);
+}
+
+/* The viewer's If-None-Match / If-Modified-Since, answered from the object. */
+static int not_modified(struct MHD_Connection *c, const eg_cache_obj_t *o)
+{
+    const char *inm = header(c, "If-None-Match");
+    const char *ims = header(c, "If-Modified-Since");
+    if (o->status != 200)
+        return 0;
+    if (inm)
+        return o->etag && (strcmp(inm, "*") == 0 ||
+                           eg_http_has_token(inm, strlen(inm), o->etag) ||
+                           (strncmp(inm, "W/", 2) == 0 && strcmp(inm + 2, o->etag) == 0));
+    return ims && o->last_modified && strcmp(ims, o->last_modified) == 0;
+}
+
+static enum MHD_Result serve_object(req_t *rq, struct MHD_Connection *c, const char *method,
+                                    eg_cache_obj_t *o, const char *xcache, int hit)
+{
+    struct MHD_Response *resp;
+    char age[32];
+    int status = o->status;
+    const char *origin_via = NULL;
+    if (not_modified(c, o)) {
+        status = 304;
+        resp = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
+    } else if (strcmp(method, "HEAD") == 0) {
+        resp = MHD_create_response_from_callback(o->body_len, 1024, no_body, rq, NULL);
+    } else {
+        eg_cache_obj_ref(o);
+        resp = MHD_create_response_from_buffer_with_free_callback_cls(o->body_len, o->body,
+                                                                       obj_release, o);
+        if (resp == NULL)
+            eg_cache_obj_unref(o);
+    }
+    if (resp == NULL)
+        return MHD_NO;
+    for (size_t i = 0; i < o->n_headers; i++) {
+        if (strcasecmp(o->headers[i].name, "Via") == 0) {
+            origin_via = o->headers[i].value;
+            continue;
+        }
+        if (strcasecmp(o->headers[i].name, "X-Cache") == 0)
+            continue;
+        MHD_add_response_header(resp, o->headers[i].name, o->headers[i].value);
+    }
+    if (hit) {
+        snprintf(age, sizeof(age), "%ld", eg_cache_obj_age(o));
+        MHD_add_response_header(resp, "Age", age);
+    }
+    add_via(resp, origin_via, origin_via ? strlen(origin_via) : 0);
+    add_common(rq, resp, xcache);
+    return queue(c, status, resp);
+}
+
+/* GET, HEAD (and OPTIONS when the behavior caches it): hits from the cache; misses fetched
+ * once per key however many viewers ask at the same time; stale objects revalidated. */
+static enum MHD_Result serve_cached(req_t *rq, struct MHD_Connection *c, const char *method)
+{
+    eg_front_t *f = rq->f;
+    eg_buf_t key = {0};
+    eg_cache_obj_t *o;
+    eg_cache_flight_t *flight = NULL;
+    enum MHD_Result ret;
+    char err[512];
+    int status = 502, ttl = 0, head = strcmp(method, "HEAD") == 0;
+    size_t max_obj = eg_cache_max_object(f->cache);
+
+    cache_key(rq, &key);
+    o = eg_cache_get(f->cache, key.data, key.len);
+    if (o && eg_cache_obj_fresh(o)) {
+        ret = serve_object(rq, c, method, o, "Hit from edgegate", 1);
+        goto out;
+    }
+    if (head) { /* a HEAD answer has no body to store */
+        eg_cache_obj_unref(o);
+        eg_buf_free(&key);
+        build_head(rq, c, method, 0, 0, 0, 0);
+        if (start_fetch(rq, 1, &status, err, sizeof(err)) < 0) {
+            eg_log_error("request %s: %s", rq->id, err);
+            return error_page(rq, c, status, err);
+        }
+        return relay(rq, c, method, 1);
+    }
+    if (eg_cache_flight_begin(f->cache, key.data, key.len, (rq->route->read_timeout + 10) * 1000,
+                              &flight) == 0) {
+        eg_cache_obj_t *again = eg_cache_get(f->cache, key.data, key.len);
+        if (again && eg_cache_obj_fresh(again)) {
+            eg_cache_obj_unref(o);
+            o = again;
+            ret = serve_object(rq, c, method, o, "Hit from edgegate", 1);
+            goto out;
+        }
+        eg_cache_obj_unref(again);
+    }
+    build_head(rq, c, method, 0, 0, 0, 1);
+    if (o) { /* stale: ask the origin whether it still holds */
+        rq->head.len -= 2;
+        if (o->etag)
+            eg_buf_printf(&rq->head, "If-None-Match: %s\r\n", o->etag);
+        if (o->last_modified)
+            eg_buf_printf(&rq->head, "If-Modified-Since: %s\r\n", o->last_modified);
+        eg_buf_adds(&rq->head, "\r\n");
+    }
+    if (start_fetch(rq, 1, &status, err, sizeof(err)) < 0 ||
+        read_head(rq, method, 1, &status, err, sizeof(err)) < 0) {
+        eg_log_error("request %s: %s", rq->id, err);
+        ret = error_page(rq, c, status, err);
+        goto out;
+    }
+    if (rq->fetch->h.status == 304 && o) {
+        eg_http_head_t *h = &rq->fetch->h;
+        int saved = h->status;
+        h->status = o->status; /* the 304's own Cache-Control/Expires set the new TTL */
+        if (!eg_cache_ttl(h, rq->route->min_ttl, rq->route->default_ttl, rq->route->max_ttl,
+                          time(NULL), &ttl))
+            ttl = 0;
+        h->status = saved;
+        eg_cache_obj_refresh(o, ttl);
+        ret = serve_object(rq, c, method, o, "RefreshHit from edgegate", 1);
+        goto out;
+    }
+    if (eg_cache_ttl(&rq->fetch->h, rq->route->min_ttl, rq->route->default_ttl,
+                     rq->route->max_ttl, time(NULL), &ttl) &&
+        (rq->fetch->content_length < 0 || (size_t)rq->fetch->content_length <= max_obj)) {
+        /* read the whole object, unless it turns out too large to keep */
+        char buf[65536];
+        ssize_t n;
+        while (rq->prefix.len <= max_obj &&
+               (n = eg_fetch_read_body(rq->fetch, buf, sizeof(buf))) > 0)
+            eg_buf_add(&rq->prefix, buf, (size_t)n);
+        if (!rq->fetch->done && rq->prefix.len <= max_obj) {
+            eg_log_error("request %s: origin %s: body broke off: %s", rq->id, rq->route->domain,
+                         strerror(errno));
+            ret = error_page(rq, c, 502, "The origin's response broke off.");
+            goto out;
+        }
+        if (rq->fetch->done) {
+            eg_cache_obj_t *fresh = eg_cache_obj_new(key.data, key.len, &rq->fetch->h,
+                                                     rq->prefix.data ? rq->prefix.data : "",
+                                                     rq->prefix.len, ttl);
+            eg_cache_put(f->cache, fresh);
+            eg_fetch_end(rq->fetch);
+            eg_cache_obj_unref(o);
+            o = fresh;
+            ret = serve_object(rq, c, method, o, "Miss from edgegate", 0);
+            goto out;
+        }
+    }
+    eg_cache_flight_end(f->cache, flight); /* not stored: waiting viewers fetch their own */
+    flight = NULL;
+    ret = stream_response(rq, c, method);
+out:
+    eg_cache_flight_end(f->cache, flight);
+    eg_cache_obj_unref(o);
+    eg_buf_free(&key);
+    return ret;
 }
 
 /* A final answer (redirect, refusal) or the error page when the worker failed. */
@@ -410,7 +626,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         set_target(rq, c);
         if (!rq->body)
             return MHD_YES;
-        build_head(rq, c, method, 1, rq->chunked, rq->body_len);
+        build_head(rq, c, method, 1, rq->chunked, rq->body_len, 0);
         if (start_fetch(rq, 0, &status, err, sizeof(err)) < 0) {
             rq->fail_status = status;
             snprintf(rq->fail_reason, sizeof(rq->fail_reason), "%s", err);
@@ -434,7 +650,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         return answer_now(rq, c);
     if (!rq->body) {
         int retryable = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
-        build_head(rq, c, method, 0, 0, 0);
+        if (rq->route->cached_methods & eg_method_bit(method))
+            return serve_cached(rq, c, method);
+        build_head(rq, c, method, 0, 0, 0, 0);
         if (start_fetch(rq, retryable, &status, err, sizeof(err)) < 0) {
             eg_log_error("request %s: %s", rq->id, err);
             return error_page(rq, c, status, err);
@@ -477,6 +695,7 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
     }
     eg_route_unref(rq->route);
     eg_buf_free(&rq->head);
+    eg_buf_free(&rq->prefix);
     free(rq->uri);
     free(rq);
     *con_cls = NULL;

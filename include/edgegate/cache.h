@@ -1,0 +1,78 @@
+/* The edge cache: in memory, bounded in bytes, least recently used out first, shared by the
+ * HTTP and HTTPS listeners (objects are protocol-agnostic, as CloudFront's are). Also the
+ * TTL rules (CloudFront's min/default/max TTL over Cache-Control and Expires), invalidation
+ * and collapsed forwarding (concurrent misses for one key make one origin request).
+ * The front calls it for GET/HEAD (and OPTIONS when the behavior caches it). */
+#ifndef EDGEGATE_CACHE_H
+#define EDGEGATE_CACHE_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "edgegate/http.h"
+
+typedef struct eg_cache eg_cache_t;
+
+typedef struct {
+    char *name; /* owned */
+    char *value; /* owned */
+} eg_kv_t;
+
+typedef struct eg_cache_obj {
+    int refs; /* atomic; the cache holds one while the object is stored */
+    char *key; /* owned: "dist\npath[?query]" */
+    size_t klen;
+    int status;
+    eg_kv_t *headers; /* owned; the origin's end-to-end headers */
+    size_t n_headers;
+    char *body; /* owned */
+    size_t body_len;
+    size_t size; /* what the object counts against the bound */
+    time_t date; /* when the origin produced it (for Age) */
+    long long expires_ms; /* monotonic; atomic (a refresh moves it) */
+    const char *etag; /* borrowed from headers, or NULL */
+    const char *last_modified;
+    /* owned by the cache, under its lock */
+    struct eg_cache_obj *lru_prev, *lru_next, *hash_next;
+    unsigned long long hash;
+    int stored;
+} eg_cache_obj_t;
+
+eg_cache_t *eg_cache_new(size_t max_bytes);
+void eg_cache_free(eg_cache_t *c);
+/* Objects larger than this are passed through, never stored. */
+size_t eg_cache_max_object(const eg_cache_t *c);
+
+/* A referenced object, fresh or stale (see eg_cache_obj_fresh), or NULL. */
+eg_cache_obj_t *eg_cache_get(eg_cache_t *c, const char *key, size_t klen);
+/* Stores obj (taking a reference), replacing what the key held and evicting the least
+ * recently used objects until it fits. */
+void eg_cache_put(eg_cache_t *c, eg_cache_obj_t *obj);
+/* Removes objects of dist whose path is path (any query), or starts with path's prefix
+ * before a final '*'. Returns how many. */
+size_t eg_cache_invalidate(eg_cache_t *c, const char *dist, const char *path);
+void eg_cache_stats(eg_cache_t *c, size_t *objects, size_t *bytes);
+
+/* Builds an object from an origin head and a body (copied). */
+eg_cache_obj_t *eg_cache_obj_new(const char *key, size_t klen, const eg_http_head_t *h,
+                                 const char *body, size_t body_len, int ttl);
+void eg_cache_obj_ref(eg_cache_obj_t *o);
+void eg_cache_obj_unref(eg_cache_obj_t *o);
+int eg_cache_obj_fresh(const eg_cache_obj_t *o);
+void eg_cache_obj_refresh(eg_cache_obj_t *o, int ttl);
+/* Age in seconds, for the Age header. */
+long eg_cache_obj_age(const eg_cache_obj_t *o);
+
+/* Whether a response may be stored and for how long: 1 with *ttl, 0 when not cacheable.
+ * now is the wall clock, for Expires. */
+int eg_cache_ttl(const eg_http_head_t *h, int min_ttl, int default_ttl, int max_ttl, time_t now,
+                 int *ttl);
+
+/* Collapsed forwarding. begin returns 1 for the leader (which must call end), or 0 after
+ * waiting for another request's fetch of the same key to end (look the key up again). */
+typedef struct eg_cache_flight eg_cache_flight_t;
+int eg_cache_flight_begin(eg_cache_t *c, const char *key, size_t klen, int timeout_ms,
+                          eg_cache_flight_t **leader);
+void eg_cache_flight_end(eg_cache_t *c, eg_cache_flight_t *f);
+
+#endif
