@@ -232,20 +232,20 @@ static int tcp_connect(eg_origin_pool_t *p, const eg_origin_target_t *t, long lo
 
 /* The chain must be sent leaf first, each certificate issued by the next one. OpenSSL
  * builds a path from any order, so this is checked on what the origin actually sent. */
-static int chain_in_order(SSL *ssl, char *err, size_t errlen)
+static int chain_in_order(SSL *ssl, const char *domain, char *err, size_t errlen)
 {
     STACK_OF(X509) *sk = SSL_get_peer_cert_chain(ssl);
     int n = sk ? sk_X509_num(sk) : 0;
     if (n == 0) {
-        eg_errf(err, errlen, "origin sent no certificate");
+        eg_errf(err, errlen, "origin %s sent no certificate", domain);
         return -1;
     }
     for (int i = 0; i + 1 < n; i++)
         if (X509_check_issued(sk_X509_value(sk, i + 1), sk_X509_value(sk, i)) != X509_V_OK) {
             eg_errf(err, errlen,
-                    "origin sent its certificate chain in the wrong order (certificate %d is not "
-                    "the issuer of certificate %d)",
-                    i + 1, i);
+                    "origin %s: certificate rejected: chain sent in the wrong order (certificate "
+                    "%d is not the issuer of certificate %d)",
+                    domain, i + 1, i);
             return -1;
         }
     return 0;
@@ -317,7 +317,7 @@ static int tls_handshake(eg_origin_pool_t *p, eg_origin_conn_t *c, const eg_orig
         eg_errf(err, errlen, "origin %s: certificate not verified", t->domain);
         return -1;
     }
-    return chain_in_order(c->ssl, err, errlen);
+    return chain_in_order(c->ssl, t->domain, err, errlen);
 }
 
 static void conn_key(const eg_origin_target_t *t, char *buf, size_t len)
