@@ -1,0 +1,137 @@
+/* Cache rules without the network: TTLs, LRU eviction by bytes, invalidation matching,
+ * collapsed forwarding. */
+#include <pthread.h>
+#include <unistd.h>
+
+#include "edgegate/cache.h"
+#include "edgegate/common.h"
+#include "tap.h"
+
+static eg_http_head_t h;
+
+static int ttl_of(const char *head, int min, int def, int max, int *ttl)
+{
+    if (eg_http_parse_response_head(head, strlen(head), &h) != 1)
+        return -1;
+    return eg_cache_ttl(&h, min, def, max, 1000000000, ttl);
+}
+
+static eg_cache_obj_t *obj(const char *key, size_t body, int ttl)
+{
+    static char buf[200000];
+    const char *head = "HTTP/1.1 200 OK\r\nETag: \"e\"\r\n\r\n";
+    eg_http_parse_response_head(head, strlen(head), &h);
+    return eg_cache_obj_new(key, strlen(key), &h, buf, body, ttl);
+}
+
+static int present(eg_cache_t *c, const char *key)
+{
+    eg_cache_obj_t *o = eg_cache_get(c, key, strlen(key));
+    eg_cache_obj_unref(o);
+    return o != NULL;
+}
+
+static eg_cache_t *shared;
+static int leaders;
+
+static void *flyer(void *arg)
+{
+    eg_cache_flight_t *f;
+    if (eg_cache_flight_begin(shared, "k", 1, 5000, &f)) {
+        __atomic_add_fetch(&leaders, 1, __ATOMIC_RELAXED);
+        usleep(100000);
+        eg_cache_flight_end(shared, f);
+    }
+    return arg;
+}
+
+int main(void)
+{
+    int ttl = -1;
+    eg_cache_t *c;
+    eg_cache_obj_t *o;
+
+    ok(ttl_of("HTTP/1.1 200 OK\r\n\r\n", 0, 100, 1000, &ttl) == 1 && ttl == 100,
+       "no cache headers: default TTL");
+    ok(ttl_of("HTTP/1.1 200 OK\r\nCache-Control: max-age=50\r\n\r\n", 0, 100, 1000, &ttl) == 1 &&
+           ttl == 50,
+       "max-age");
+    ok(ttl_of("HTTP/1.1 200 OK\r\nCache-Control: max-age=50, s-maxage=70\r\n\r\n", 0, 100, 1000,
+              &ttl) == 1 &&
+           ttl == 70,
+       "s-maxage wins over max-age");
+    ok(ttl_of("HTTP/1.1 200 OK\r\nCache-Control: max-age=5000\r\n\r\n", 0, 100, 1000, &ttl) ==
+               1 &&
+           ttl == 1000,
+       "clamped to max TTL");
+    ok(ttl_of("HTTP/1.1 200 OK\r\nCache-Control: max-age=5\r\n\r\n", 30, 100, 1000, &ttl) == 1 &&
+           ttl == 30,
+       "raised to min TTL");
+    ok(ttl_of("HTTP/1.1 200 OK\r\nExpires: Sun, 09 Sep 2001 01:50:40 GMT\r\n\r\n", 0, 100, 1000,
+              &ttl) == 1 &&
+           ttl == 240,
+       "Expires counts from now");
+    ok(ttl_of("HTTP/1.1 200 OK\r\nExpires: 0\r\n\r\n", 0, 100, 1000, &ttl) == 0,
+       "an invalid Expires means already expired");
+    ok(ttl_of("HTTP/1.1 200 OK\r\nCache-Control: no-store\r\n\r\n", 0, 100, 1000, &ttl) == 0,
+       "no-store is not cached");
+    ok(ttl_of("HTTP/1.1 200 OK\r\nCache-Control: private\r\n\r\n", 5, 100, 1000, &ttl) == 1 &&
+           ttl == 5,
+       "private cached for min TTL when above 0");
+    ok(ttl_of("HTTP/1.1 404 Not Found\r\n\r\n", 0, 100, 1000, &ttl) == 0, "404 not cached");
+    ok(ttl_of("HTTP/1.1 301 Moved\r\n\r\n", 0, 100, 1000, &ttl) == 1, "301 cached");
+    ok(ttl_of("HTTP/1.1 200 OK\r\nVary: Cookie\r\n\r\n", 0, 100, 1000, &ttl) == 0,
+       "Vary on other headers not cached");
+    ok(ttl_of("HTTP/1.1 200 OK\r\nVary: Accept-Encoding\r\n\r\n", 0, 100, 1000, &ttl) == 1,
+       "Vary: Accept-Encoding cached");
+    ok(ttl_of("HTTP/1.1 200 OK\r\nCache-Control: max-age=0\r\n\r\n", 0, 100, 1000, &ttl) == 0,
+       "max-age=0 not stored");
+
+    c = eg_cache_new(3 * 1000 + 3 * 600);
+    eg_cache_put(c, o = obj("d\n/a", 1000, 60)), eg_cache_obj_unref(o);
+    eg_cache_put(c, o = obj("d\n/b", 1000, 60)), eg_cache_obj_unref(o);
+    eg_cache_put(c, o = obj("d\n/c", 1000, 60)), eg_cache_obj_unref(o);
+    ok(present(c, "d\n/a"), "a is cached (and now most recently used)");
+    eg_cache_put(c, o = obj("d\n/d", 1000, 60)), eg_cache_obj_unref(o);
+    ok(!present(c, "d\n/b"), "b, least recently used, was evicted");
+    ok(present(c, "d\n/a") && present(c, "d\n/c") && present(c, "d\n/d"), "the rest stay");
+    {
+        size_t n, bytes;
+        eg_cache_stats(c, &n, &bytes);
+        ok(n == 3 && bytes <= 3 * 1000 + 3 * 600, "bytes stay under the bound (%zu)", bytes);
+    }
+    o = eg_cache_get(c, "d\n/a", 4);
+    is_int(eg_cache_invalidate(c, "d", "/a"), 1, "invalidate /a");
+    ok(o && o->body_len == 1000, "a response still holding it keeps its body");
+    eg_cache_obj_unref(o);
+    eg_cache_put(c, o = obj("d\n/img/x?v=1", 10, 60)), eg_cache_obj_unref(o);
+    eg_cache_put(c, o = obj("e\n/img/y", 10, 60)), eg_cache_obj_unref(o);
+    is_int(eg_cache_invalidate(c, "d", "/img/x"), 1, "a path removes its query variants");
+    eg_cache_put(c, o = obj("d\n/img/x", 10, 60)), eg_cache_obj_unref(o);
+    is_int(eg_cache_invalidate(c, "d", "/img/*"), 1, "a star removes by prefix");
+    ok(present(c, "e\n/img/y"), "other distributions are untouched");
+    is_int(eg_cache_invalidate(c, "d", "/*"), 2, "/* removes the distribution's objects");
+    o = obj("d\n/t", 10, 0);
+    ok(!eg_cache_obj_fresh(o), "TTL 0 is stale at once");
+    eg_cache_obj_refresh(o, 60);
+    ok(eg_cache_obj_fresh(o), "refresh makes it fresh");
+    eg_cache_obj_unref(o);
+    o = obj("d\n/huge", 200000, 60);
+    eg_cache_put(c, o);
+    eg_cache_obj_unref(o);
+    ok(!present(c, "d\n/huge"), "an object larger than the bound is not stored");
+    eg_cache_free(c);
+
+    shared = eg_cache_new(1 << 20);
+    {
+        pthread_t t[8];
+        for (int i = 0; i < 8; i++)
+            pthread_create(&t[i], NULL, flyer, NULL);
+        for (int i = 0; i < 8; i++)
+            pthread_join(t[i], NULL);
+    }
+    ok(leaders >= 1 && leaders <= 2, "concurrent flights for a key have one leader at a time "
+                                     "(%d)", leaders);
+    eg_cache_free(shared);
+    return done();
+}
