@@ -260,6 +260,7 @@ class Env:
             except subprocess.TimeoutExpired:
                 os.killpg(p.pid, signal.SIGKILL)
                 p.wait()
+        self.final_logs = {p.name: self.log(p.name) for p in self.procs}
         subprocess.run(["rm", "-rf", self.dir])
 
 
@@ -289,5 +290,14 @@ def main():
                         print("#   " + line)
         finally:
             env.close()
+            # a sanitizer report anywhere in our processes' logs fails the test
+            reports = [line for p in env.procs if p.name == "edgegate"
+                       for line in getattr(env, "final_logs", {}).get(p.name, "").splitlines()
+                       if "Sanitizer" in line or "runtime error:" in line]
+            if reports:
+                failed += 1
+                print("not ok %d - %s: sanitizer report" % (n, name), flush=True)
+                for line in reports[:20]:
+                    print("#   " + line)
     print("1..%d" % n, flush=True)
     return 1 if failed else 0
