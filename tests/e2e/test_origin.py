@@ -19,7 +19,7 @@ TLS_SERVER = """
         ssl_certificate_key %(key)s;
         ssl_protocols %(protocols)s;
         ssl_ciphers %(ciphers)s;
-        location / { return 200 "%(name)s over $scheme $ssl_protocol host=$http_host\\n"; }
+        location / { return 200 "%(name)s over $scheme $ssl_protocol host=$http_host sni=$ssl_server_name\\n"; }
     }"""
 
 
@@ -107,6 +107,10 @@ def certificate_rules_decide_between_200_and_502(env):
             assert r.header("X-Cache") == "Error from edgegate", (name, r)
         else:
             assert r.body.startswith(name.encode() + b" over https"), (name, r)
+    r = request(gw.http, "GET", "/good/x")
+    assert b"sni=good.test" in r.body, "SNI names the origin: %r" % r.body
+    r = request(gw.http, "GET", "/fwdhost/y", host="viewer.test")
+    assert b"sni=viewer.test" in r.body, "SNI names the forwarded Host: %r" % r.body
     assert got == expect, "\n".join("%-15s want %d got %d" % (n, expect[n], got[n])
                                     for n in expect if got[n] != expect[n])
     log = env.log("edgegate")

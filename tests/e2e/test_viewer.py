@@ -364,6 +364,41 @@ def https_listener_and_http10_without_host(env):
 
 
 @test
+def viewers_cannot_renegotiate_tls(env):
+    policy_table_setup(env)
+    gw = env.gateway()
+    get = b"GET /index.html HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
+
+    def s_client(first):
+        # s_client reads "R" on its own line as "renegotiate now"
+        p = subprocess.Popen(["openssl", "s_client", "-tls1_2", "-connect",
+                              "127.0.0.1:%d" % gw.https], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        p.stdin.write(first)
+        p.stdin.flush()
+        time.sleep(0.7)
+        try:
+            p.stdin.write(get)
+            p.stdin.flush()
+            time.sleep(0.7)
+        except BrokenPipeError:
+            pass
+        try:
+            p.stdin.close()
+        except BrokenPipeError:
+            pass
+        out = p.stdout.read()
+        p.wait(10)
+        return out.decode("latin-1")
+
+    plain = s_client(b"")
+    assert "HTTP/1.1 200" in plain and "home-A" in plain, plain[-600:]
+    reneg = s_client(b"R\n")
+    assert "RENEGOTIATING" in reneg, reneg[-600:]
+    assert "HTTP/1.1 200" not in reneg, "a renegotiated session was served: " + reneg[-600:]
+
+
+@test
 def sigterm_stops_edgegate_and_its_workers(env):
     policy_table_setup(env)
     gw = env.gateway(workers=2)
