@@ -212,6 +212,18 @@ static void column_list(const eg_field_t *f, size_t n, char *buf, size_t len, co
     }
 }
 
+/* "?, ?, ..." for every stored field plus extra trailing columns. */
+static void placeholders(const eg_field_t *f, size_t n, int extra, char *buf, size_t len)
+{
+    size_t used = 0;
+    int count = extra;
+    for (size_t i = 0; i < n; i++)
+        count += f[i].column != NULL;
+    buf[0] = '\0';
+    for (int i = 0; i < count && used + 4 < len; i++)
+        used += (size_t)snprintf(buf + used, len - used, "%s?", i ? ", " : "");
+}
+
 static int bind_fields(sqlite3_stmt *st, int idx, const eg_field_t *f, size_t n, const void *obj)
 {
     char buf[1024];
@@ -389,14 +401,15 @@ out:
 
 int eg_db_dist_put(eg_db_t *db, const eg_dist_info_t *d, int create, char *err, size_t errlen)
 {
-    char cols[512], vals[512], sql[1200];
+    char cols[512], vals[512], qs[256], sql[1200];
     sqlite3_stmt *st = NULL;
     if (eg_dist_validate(d, err, errlen) < 0)
         return -1;
     column_list(eg_dist_fields, eg_dist_nfields, cols, sizeof(cols), "");
     column_list(eg_dist_fields, eg_dist_nfields, vals, sizeof(vals), " = ?");
+    placeholders(eg_dist_fields, eg_dist_nfields, 0, qs, sizeof(qs));
     if (create) {
-        snprintf(sql, sizeof(sql), "INSERT INTO distributions (%s) VALUES (?, ?, ?)", cols);
+        snprintf(sql, sizeof(sql), "INSERT INTO distributions (%s) VALUES (%s)", cols, qs);
     } else {
         snprintf(sql, sizeof(sql), "UPDATE distributions SET %s WHERE id = ?", vals);
     }
@@ -495,21 +508,28 @@ int eg_db_origin_list(eg_db_t *db, const char *dist, eg_origin_t **out, size_t *
     return rc;
 }
 
+/* Copies the element of arr whose string field at off equals key into out; 1 found, 0 not.
+ * Frees arr. */
+static int pick(void *arr, size_t n, size_t size, size_t off, const char *key, void *out)
+{
+    int found = 0;
+    for (size_t i = 0; i < n && !found; i++)
+        if (strcmp((char *)arr + i * size + off, key) == 0) {
+            memcpy(out, (char *)arr + i * size, size);
+            found = 1;
+        }
+    free(arr);
+    return found;
+}
+
 int eg_db_origin_get(eg_db_t *db, const char *dist, const char *id, eg_origin_t *out, char *err,
                      size_t errlen)
 {
     eg_origin_t *all = NULL;
     size_t n = 0;
-    int found = 0;
     if (eg_db_origin_list(db, dist, &all, &n, err, errlen) < 0)
         return -1;
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(all[i].id, id) == 0) {
-            *out = all[i];
-            found = 1;
-        }
-    free(all);
-    return found;
+    return pick(all, n, sizeof(*all), offsetof(eg_origin_t, id), id, out);
 }
 
 static int behavior_insert(eg_db_t *db, const char *dist, const eg_behavior_t *b, int precedence,
@@ -518,17 +538,16 @@ static int behavior_insert(eg_db_t *db, const char *dist, const eg_behavior_t *b
 int eg_db_origin_put(eg_db_t *db, const char *dist, const eg_origin_t *o, int create, char *err,
                      size_t errlen)
 {
-    char cols[512], vals[512], sql[1400];
+    char cols[512], vals[512], qs[256], sql[1400];
     sqlite3_stmt *st = NULL;
     int idx;
     if (eg_origin_validate(o, err, errlen) < 0)
         return -1;
     column_list(eg_origin_fields, eg_origin_nfields, cols, sizeof(cols), "");
     column_list(eg_origin_fields, eg_origin_nfields, vals, sizeof(vals), " = ?");
+    placeholders(eg_origin_fields, eg_origin_nfields, 1, qs, sizeof(qs));
     if (create)
-        snprintf(sql, sizeof(sql),
-                 "INSERT INTO origins (%s, dist_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                 cols);
+        snprintf(sql, sizeof(sql), "INSERT INTO origins (%s, dist_id) VALUES (%s)", cols, qs);
     else
         snprintf(sql, sizeof(sql), "UPDATE origins SET %s WHERE dist_id = ? AND id = ?", vals);
     if (begin(db, err, errlen) < 0)
@@ -641,16 +660,9 @@ int eg_db_behavior_get(eg_db_t *db, const char *dist, const char *pattern, eg_be
 {
     eg_behavior_t *all = NULL;
     size_t n = 0;
-    int found = 0;
     if (eg_db_behavior_list(db, dist, &all, &n, err, errlen) < 0)
         return -1;
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(all[i].path_pattern, pattern) == 0) {
-            *out = all[i];
-            found = 1;
-        }
-    free(all);
-    return found;
+    return pick(all, n, sizeof(*all), offsetof(eg_behavior_t, path_pattern), pattern, out);
 }
 
 static int behavior_error(eg_db_t *db, const char *dist, const eg_behavior_t *b, char *err,
@@ -671,16 +683,15 @@ static int behavior_error(eg_db_t *db, const char *dist, const eg_behavior_t *b,
 static int behavior_insert(eg_db_t *db, const char *dist, const eg_behavior_t *b, int precedence,
                            char *err, size_t errlen)
 {
-    char cols[512], sql[1400];
+    char cols[512], qs[256], sql[1400];
     sqlite3_stmt *st;
     int idx, rc;
     if (eg_behavior_validate(b, err, errlen) < 0)
         return -1;
     column_list(eg_behavior_fields, eg_behavior_nfields, cols, sizeof(cols), "");
-    snprintf(sql, sizeof(sql),
-             "INSERT INTO behaviors (%s, dist_id, precedence) "
-             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-             cols);
+    placeholders(eg_behavior_fields, eg_behavior_nfields, 2, qs, sizeof(qs));
+    snprintf(sql, sizeof(sql), "INSERT INTO behaviors (%s, dist_id, precedence) VALUES (%s)",
+             cols, qs);
     if ((st = prepare(db, sql, err, errlen)) == NULL)
         return -1;
     idx = bind_fields(st, 1, eg_behavior_fields, eg_behavior_nfields, b);

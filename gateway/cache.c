@@ -7,6 +7,7 @@
 
 #include "edgegate/cache.h"
 #include "edgegate/common.h"
+#include "edgegate/io.h"
 
 #define OBJ_OVERHEAD 256 /* bookkeeping an object costs beyond its bytes */
 
@@ -27,23 +28,6 @@ struct eg_cache {
     size_t bytes, max_bytes, objects;
     eg_cache_flight_t *flights;
 };
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static unsigned long long hash(const char *k, size_t n)
-{
-    unsigned long long h = 1469598103934665603ULL;
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)k[i];
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
 
 eg_cache_t *eg_cache_new(size_t max_bytes)
 {
@@ -141,7 +125,7 @@ static eg_cache_obj_t *find_locked(eg_cache_t *c, const char *key, size_t klen,
 
 eg_cache_obj_t *eg_cache_get(eg_cache_t *c, const char *key, size_t klen)
 {
-    unsigned long long h = hash(key, klen);
+    unsigned long long h = eg_hash(key, klen);
     eg_cache_obj_t *o;
     pthread_mutex_lock(&c->lock);
     o = find_locked(c, key, klen, h);
@@ -158,7 +142,7 @@ void eg_cache_put(eg_cache_t *c, eg_cache_obj_t *obj)
     eg_cache_obj_t *old, *evicted = NULL;
     if (obj->size > c->max_bytes || obj->body_len > eg_cache_max_object(c))
         return;
-    obj->hash = hash(obj->key, obj->klen);
+    obj->hash = eg_hash(obj->key, obj->klen);
     pthread_mutex_lock(&c->lock);
     old = find_locked(c, obj->key, obj->klen, obj->hash);
     if (old) {
@@ -293,18 +277,18 @@ eg_cache_obj_t *eg_cache_obj_new(const char *key, size_t klen, const eg_http_hea
             o->date = t;
         free(d);
     }
-    o->expires_ms = now_ms() + (long long)ttl * 1000;
+    o->expires_ms = eg_now_ms() + (long long)ttl * 1000;
     return o;
 }
 
 int eg_cache_obj_fresh(const eg_cache_obj_t *o)
 {
-    return __atomic_load_n(&o->expires_ms, __ATOMIC_RELAXED) > now_ms();
+    return __atomic_load_n(&o->expires_ms, __ATOMIC_RELAXED) > eg_now_ms();
 }
 
 void eg_cache_obj_refresh(eg_cache_obj_t *o, int ttl)
 {
-    __atomic_store_n(&o->expires_ms, now_ms() + (long long)ttl * 1000, __ATOMIC_RELAXED);
+    __atomic_store_n(&o->expires_ms, eg_now_ms() + (long long)ttl * 1000, __ATOMIC_RELAXED);
     o->date = time(NULL);
 }
 

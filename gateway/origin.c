@@ -18,6 +18,7 @@
 
 #include "edgegate/common.h"
 #include "edgegate/config.h"
+#include "edgegate/io.h"
 #include "edgegate/origin.h"
 
 #define POOL_MAX_IDLE 512
@@ -39,13 +40,6 @@ struct eg_origin_pool {
     size_t n_idle;
     SSL_CTX *ctx[16]; /* by EG_SSL_* mask, made on first use */
 };
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* --- TLS contexts ----------------------------------------------------------------------- */
 
@@ -149,26 +143,6 @@ void eg_origin_pool_free(eg_origin_pool_t *p)
     free(p);
 }
 
-/* --- waiting with deadlines ------------------------------------------------------------- */
-
-static int wait_fd(int fd, short events, long long deadline)
-{
-    for (;;) {
-        struct pollfd pfd = {.fd = fd, .events = events};
-        long long left = deadline - now_ms();
-        int r;
-        if (left <= 0) {
-            errno = ETIMEDOUT;
-            return -1;
-        }
-        r = poll(&pfd, 1, (int)(left > 1000000 ? 1000000 : left));
-        if (r > 0)
-            return 0;
-        if (r < 0 && errno != EINTR)
-            return -1;
-    }
-}
-
 /* --- connecting --------------------------------------------------------------------------- */
 
 static const char *resolve_override(eg_origin_pool_t *p, const char *domain)
@@ -210,7 +184,7 @@ static int tcp_connect(eg_origin_pool_t *p, const eg_origin_target_t *t, long lo
         if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
             break;
         if (errno == EINPROGRESS) {
-            if (wait_fd(fd, POLLOUT, deadline) == 0 &&
+            if (eg_wait_fd(fd, POLLOUT, deadline) == 0 &&
                 getsockopt(fd, SOL_SOCKET, SO_ERROR, &last_errno, &len) == 0 && last_errno == 0)
                 break;
             if (errno == ETIMEDOUT && last_errno == 0)
@@ -294,7 +268,7 @@ static int tls_handshake(eg_origin_pool_t *p, eg_origin_conn_t *c, const eg_orig
             break;
         e = SSL_get_error(c->ssl, r);
         if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
-            if (wait_fd(c->fd, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, deadline) < 0) {
+            if (eg_wait_fd(c->fd, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, deadline) < 0) {
                 eg_errf(err, errlen, "origin %s: TLS handshake timed out", t->domain);
                 return -2;
             }
@@ -340,7 +314,7 @@ eg_origin_conn_t *eg_origin_get(eg_origin_pool_t *p, const eg_origin_target_t *t
     char key[sizeof(((eg_origin_conn_t *)0)->key)];
     eg_origin_conn_t *c, **pp, *stale = NULL;
     time_t now = time(NULL);
-    long long deadline = now_ms() + t->connect_timeout_ms;
+    long long deadline = eg_now_ms() + t->connect_timeout_ms;
     int r;
 
     conn_key(t, key, sizeof(key));
@@ -403,7 +377,7 @@ int eg_origin_conn_reused(const eg_origin_conn_t *c)
 int eg_origin_write(eg_origin_conn_t *c, const void *buf, size_t len, int timeout_ms)
 {
     const char *p = buf;
-    long long deadline = now_ms() + timeout_ms;
+    long long deadline = eg_now_ms() + timeout_ms;
     while (len > 0) {
         if (c->ssl) {
             size_t n = 0;
@@ -415,7 +389,7 @@ int eg_origin_write(eg_origin_conn_t *c, const void *buf, size_t len, int timeou
             }
             e = SSL_get_error(c->ssl, r);
             if (e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ) {
-                if (wait_fd(c->fd, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, deadline) < 0)
+                if (eg_wait_fd(c->fd, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, deadline) < 0)
                     return -1;
                 continue;
             }
@@ -428,7 +402,7 @@ int eg_origin_write(eg_origin_conn_t *c, const void *buf, size_t len, int timeou
                 p += n;
                 len -= (size_t)n;
             } else if (n < 0 && errno == EAGAIN) {
-                if (wait_fd(c->fd, POLLOUT, deadline) < 0)
+                if (eg_wait_fd(c->fd, POLLOUT, deadline) < 0)
                     return -1;
             } else if (n < 0 && errno == EINTR) {
                 continue;
@@ -442,7 +416,7 @@ int eg_origin_write(eg_origin_conn_t *c, const void *buf, size_t len, int timeou
 
 ssize_t eg_origin_read(eg_origin_conn_t *c, void *buf, size_t len, int timeout_ms)
 {
-    long long deadline = now_ms() + timeout_ms;
+    long long deadline = eg_now_ms() + timeout_ms;
     for (;;) {
         if (c->ssl) {
             size_t n = 0;
@@ -453,7 +427,7 @@ ssize_t eg_origin_read(eg_origin_conn_t *c, void *buf, size_t len, int timeout_m
             if (e == SSL_ERROR_ZERO_RETURN)
                 return 0;
             if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
-                if (wait_fd(c->fd, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, deadline) < 0)
+                if (eg_wait_fd(c->fd, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, deadline) < 0)
                     return -1;
                 continue;
             }
@@ -467,7 +441,7 @@ ssize_t eg_origin_read(eg_origin_conn_t *c, void *buf, size_t len, int timeout_m
             if (n >= 0)
                 return n;
             if (errno == EAGAIN) {
-                if (wait_fd(c->fd, POLLIN, deadline) < 0)
+                if (eg_wait_fd(c->fd, POLLIN, deadline) < 0)
                     return -1;
                 continue;
             }

@@ -14,6 +14,7 @@
 
 #include "edgegate/common.h"
 #include "edgegate/fcgi.h"
+#include "edgegate/io.h"
 #include "edgegate/policy_client.h"
 
 #define MAX_ANSWER (256 * 1024)
@@ -233,30 +234,6 @@ static int connect_unix(const char *path)
     return fd;
 }
 
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Waits for fd to be ready until the deadline; 0 ready, -1 timed out or failed. */
-static int wait_fd(int fd, short events, long long deadline)
-{
-    for (;;) {
-        struct pollfd pfd = {.fd = fd, .events = events};
-        long long left = deadline - now_ms();
-        int r;
-        if (left <= 0)
-            return -1;
-        r = poll(&pfd, 1, (int)left);
-        if (r > 0)
-            return 0;
-        if (r == 0 || errno != EINTR)
-            return -1;
-    }
-}
-
 static int acquire(eg_policy_pool_t *p, long long deadline)
 {
     pthread_mutex_lock(&p->lock);
@@ -269,7 +246,7 @@ static int acquire(eg_policy_pool_t *p, long long deadline)
             }
         {
             struct timespec ts;
-            long long left = deadline - now_ms();
+            long long left = deadline - eg_now_ms();
             if (left <= 0)
                 break;
             clock_gettime(CLOCK_REALTIME, &ts);
@@ -315,7 +292,7 @@ static int write_all(int fd, const char *buf, size_t len, long long deadline)
         } else if (n < 0 && errno == EINTR) {
             continue;
         } else if (n < 0 && errno == EAGAIN) {
-            if (wait_fd(fd, POLLOUT, deadline) < 0)
+            if (eg_wait_fd(fd, POLLOUT, deadline) < 0)
                 return -1;
         } else {
             return -1;
@@ -386,7 +363,7 @@ static int exchange(eg_policy_pool_t *p, int k, const eg_buf_t *req, eg_buf_t *o
             *misbehaved = 1;
             goto out;
         }
-        if (wait_fd(s->fd, POLLIN, deadline) < 0) {
+        if (eg_wait_fd(s->fd, POLLIN, deadline) < 0) {
             eg_errf(err, errlen, "policy worker %d did not answer in time", k);
             *misbehaved = 1;
             goto out;
@@ -419,7 +396,7 @@ out:
 int eg_policy_ask(eg_policy_pool_t *p, const eg_param_t *params, size_t n, eg_route_t **out,
                   char *err, size_t errlen)
 {
-    long long deadline = now_ms() + p->o.timeout_ms;
+    long long deadline = eg_now_ms() + p->o.timeout_ms;
     eg_buf_t req = {0}, payload = {0}, answer = {0};
     eg_http_head_t *head = NULL;
     int k, rc = -1, misbehaved = 0, r;

@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include "edgegate/common.h"
+#include "edgegate/io.h"
 #include "edgegate/route.h"
 
 void eg_route_ref(eg_route_t *r)
@@ -207,16 +208,6 @@ struct eg_route_cache {
     long long version;
 };
 
-static uint64_t hash(const char *k, size_t n)
-{
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)k[i];
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
-
 eg_route_cache_t *eg_route_cache_new(size_t max_entries)
 {
     eg_route_cache_t *c = eg_calloc(1, sizeof(*c));
@@ -257,7 +248,7 @@ void eg_route_cache_free(eg_route_cache_t *c)
 
 eg_route_t *eg_route_cache_get(eg_route_cache_t *c, const char *key, size_t klen)
 {
-    uint64_t h = hash(key, klen);
+    uint64_t h = eg_hash(key, klen);
     eg_route_t *r = NULL;
     pthread_rwlock_rdlock(&c->lock);
     for (entry_t *e = c->buckets[h & (c->n_buckets - 1)]; e; e = e->next)
@@ -272,7 +263,7 @@ eg_route_t *eg_route_cache_get(eg_route_cache_t *c, const char *key, size_t klen
 
 void eg_route_cache_put(eg_route_cache_t *c, const char *key, size_t klen, eg_route_t *r)
 {
-    uint64_t h = hash(key, klen);
+    uint64_t h = eg_hash(key, klen);
     entry_t *e;
     pthread_rwlock_wrlock(&c->lock);
     if (r->config_version != c->version)
