@@ -152,6 +152,10 @@ int main(int argc, char **argv)
 fail_watch:
     eg_front_unlisten(&f.http);
     eg_front_unlisten(&f.https);
+    if (eg_front_stop(&f) < 0) {
+        eg_policy_pool_stop(f.policy); /* threads still use the rest; the exit frees it */
+        return rc;
+    }
     eg_front_watch_stop(&f);
 fail:
     if (rc != 0)

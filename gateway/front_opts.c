@@ -46,6 +46,8 @@ static const opt_t options[] = {
      "cache memory bound, bytes (K, M, G suffixes)"},
     {"route-cache", "N", OT_INT, O(route_cache), 0, 1 << 24, "65536",
      "policy answers remembered until the configuration changes (0: ask every time)"},
+    {"threads", "N", OT_INT, O(threads), 1, 256, "2",
+     "event threads per listener (requests that wait on origins run in threads of their own)"},
     {"run-dir", "DIR", OT_STR, O(run_dir), 0, 0, NULL,
      "directory for worker sockets (default: a new one under $TMPDIR)"},
     {"help", NULL, OT_FLAG_HELP, 0, 0, 0, NULL, "this text"},

@@ -1,6 +1,12 @@
 /* Serving one viewer request: ask for the route (remembered or from a policy worker), answer
- * finals, or forward to the origin with the body streamed both ways. libmicrohttpd runs each
- * connection in its own thread, so origin I/O here blocks only its own viewer. */
+ * finals, or forward to the origin with the body streamed both ways.
+ * libmicrohttpd runs a few event threads (epoll). What never blocks is answered there:
+ * remembered finals (redirects, refusals) and fresh cache hits. Everything that may wait on a
+ * worker or an origin runs in a job thread while the connection is suspended; the job leaves
+ * the response in the request and resumes the connection, and the next call queues it.
+ * A body streamed from the origin is read by a pump thread into a bounded buffer that the
+ * content reader drains, suspending the connection while the buffer is empty. */
+#include <pthread.h>
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
@@ -13,8 +19,11 @@
 #include "edgegate/front.h"
 
 #define VIA "1.1 edgegate"
+#define STREAM_HIGH_WATER (256 * 1024) /* bytes the pump reads ahead of the viewer */
 
 typedef struct req {
+    int refs;         /* atomic: libmicrohttpd's, a job's, the pump's */
+    struct MHD_Connection *conn; /* borrowed; valid until completed() */
     eg_front_t *f;    /* borrowed */
     eg_listener_t *l; /* borrowed */
     char *uri;        /* raw request-target as sent; owned */
@@ -28,11 +37,51 @@ typedef struct req {
     eg_buf_t prefix; /* body bytes read before streaming began (sent first) */
     size_t prefix_pos;
     int body; /* the viewer sends a body */
+    unsigned long long received; /* body bytes seen so far */
+    int opened;                  /* job_open_upload ran: one empty call follows the resume */
     int chunked;
     unsigned long long body_len;
     int fail_status;
     char fail_reason[512];
+    char method[16];
+    char version[16];
+    /* job: runs while the connection is suspended, leaves its answer here */
+    void (*job)(struct req *);
+    int in_job;
+    struct MHD_Response *ready; /* owned until queued */
+    int ready_status;
+    /* streaming from the origin: the pump fills sbuf, the content reader drains it */
+    pthread_mutex_t lock;
+    pthread_cond_t room;
+    eg_buf_t sbuf;
+    size_t spos;
+    int s_eof, s_err, reader_waiting, closed;
 } req_t;
+
+static void req_ref(req_t *rq)
+{
+    __atomic_add_fetch(&rq->refs, 1, __ATOMIC_RELAXED);
+}
+
+static void req_unref(req_t *rq)
+{
+    if (__atomic_sub_fetch(&rq->refs, 1, __ATOMIC_ACQ_REL) != 0)
+        return;
+    if (rq->fetch) {
+        eg_fetch_end(rq->fetch);
+        free(rq->fetch);
+    }
+    if (rq->ready)
+        MHD_destroy_response(rq->ready);
+    eg_route_unref(rq->route);
+    eg_buf_free(&rq->head);
+    eg_buf_free(&rq->prefix);
+    eg_buf_free(&rq->sbuf);
+    pthread_mutex_destroy(&rq->lock);
+    pthread_cond_destroy(&rq->room);
+    free(rq->uri);
+    free(rq);
+}
 
 /* --- small helpers ---------------------------------------------------------------------- */
 
@@ -43,9 +92,17 @@ static void add_common(req_t *rq, struct MHD_Response *resp, const char *xcache)
         MHD_add_response_header(resp, "X-Cache", xcache);
 }
 
-static enum MHD_Result queue(struct MHD_Connection *c, int status, struct MHD_Response *resp)
+/* In a job the response waits in the request until the connection is resumed. */
+static enum MHD_Result queue(req_t *rq, struct MHD_Connection *c, int status,
+                             struct MHD_Response *resp)
 {
-    enum MHD_Result r = MHD_queue_response(c, (unsigned)status, resp);
+    enum MHD_Result r;
+    if (rq->in_job) {
+        rq->ready = resp;
+        rq->ready_status = status;
+        return MHD_YES;
+    }
+    r = MHD_queue_response(c, (unsigned)status, resp);
     MHD_destroy_response(resp);
     return r;
 }
@@ -94,7 +151,7 @@ static enum MHD_Result error_page(req_t *rq, struct MHD_Connection *c, int statu
     MHD_add_response_header(resp, "Content-Type", "text/html; charset=utf-8");
     MHD_add_response_header(resp, "Via", VIA);
     add_common(rq, resp, "Error from edgegate");
-    return queue(c, status, resp);
+    return queue(rq, c, status, resp);
 }
 
 static enum MHD_Result final_response(req_t *rq, struct MHD_Connection *c, const eg_route_t *r)
@@ -109,7 +166,7 @@ static enum MHD_Result final_response(req_t *rq, struct MHD_Connection *c, const
     add_common(rq, resp,
                r->status >= 300 && r->status < 400 ? "Redirect from edgegate"
                                                      : "Error from edgegate");
-    return queue(c, r->status, resp);
+    return queue(rq, c, r->status, resp);
 }
 
 static const char *header(struct MHD_Connection *c, const char *name)
@@ -134,8 +191,9 @@ static void client_ip(struct MHD_Connection *c, char *buf, size_t len)
 
 /* --- the route ---------------------------------------------------------------------------- */
 
+/* may_ask = 0: only what the front remembers (never blocks). */
 static eg_route_t *get_route(req_t *rq, struct MHD_Connection *c, const char *method,
-                             const char *version, char *err, size_t errlen)
+                             const char *version, int may_ask, char *err, size_t errlen)
 {
     eg_front_t *f = rq->f;
     const char *host = header(c, "Host");
@@ -150,7 +208,7 @@ static eg_route_t *get_route(req_t *rq, struct MHD_Connection *c, const char *me
                   rq->uri);
     if (f->opt.route_cache > 0)
         r = eg_route_cache_get(f->routes, key.data, key.len);
-    if (r == NULL) {
+    if (r == NULL && may_ask) {
         eg_param_t params[16];
         size_t n = 0;
         client_ip(c, ip, sizeof(ip));
@@ -288,26 +346,100 @@ static int start_fetch(req_t *rq, int retryable, int *status, char *err, size_t 
     return -1;
 }
 
+/* Drains what the pump read; when nothing is there yet the connection sleeps until the pump
+ * resumes it. */
 static ssize_t body_reader(void *cls, uint64_t pos, char *buf, size_t max)
 {
     req_t *rq = cls;
-    ssize_t n;
+    ssize_t n = 0;
+    pthread_mutex_lock(&rq->lock);
     if (rq->prefix_pos < rq->prefix.len) {
         n = (ssize_t)(rq->prefix.len - rq->prefix_pos);
         if ((size_t)n > max)
             n = (ssize_t)max;
         memcpy(buf, rq->prefix.data + rq->prefix_pos, (size_t)n);
         rq->prefix_pos += (size_t)n;
-        return n;
+    } else if (rq->spos < rq->sbuf.len) {
+        n = (ssize_t)(rq->sbuf.len - rq->spos);
+        if ((size_t)n > max)
+            n = (ssize_t)max;
+        memcpy(buf, rq->sbuf.data + rq->spos, (size_t)n);
+        rq->spos += (size_t)n;
+        pthread_cond_signal(&rq->room);
+    } else if (rq->s_eof) {
+        n = MHD_CONTENT_READER_END_OF_STREAM;
+    } else if (rq->s_err) {
+        eg_log_error("request %s: origin %s: body broke off after %llu bytes", rq->id,
+                     rq->route->domain, (unsigned long long)pos);
+        n = MHD_CONTENT_READER_END_WITH_ERROR;
+    } else {
+        rq->reader_waiting = 1;
+        MHD_suspend_connection(rq->conn);
     }
-    n = eg_fetch_read_body(rq->fetch, buf, max);
-    if (n > 0)
-        return n;
-    if (n == 0)
-        return MHD_CONTENT_READER_END_OF_STREAM;
-    eg_log_error("request %s: origin %s: body broke off after %llu bytes: %s", rq->id,
-                 rq->route->domain, (unsigned long long)pos, strerror(errno));
-    return MHD_CONTENT_READER_END_WITH_ERROR;
+    pthread_mutex_unlock(&rq->lock);
+    return n;
+}
+
+/* Reads the origin's body ahead of the viewer, at most STREAM_HIGH_WATER bytes. */
+static void *pump(void *arg)
+{
+    req_t *rq = arg;
+    char buf[64 * 1024];
+    for (;;) {
+        ssize_t n;
+        int wake;
+        pthread_mutex_lock(&rq->lock);
+        while (!rq->closed && rq->sbuf.len - rq->spos >= STREAM_HIGH_WATER)
+            pthread_cond_wait(&rq->room, &rq->lock);
+        if (rq->spos > 0) { /* drop what the viewer has had */
+            memmove(rq->sbuf.data, rq->sbuf.data + rq->spos, rq->sbuf.len - rq->spos);
+            rq->sbuf.len -= rq->spos;
+            rq->spos = 0;
+        }
+        if (rq->closed) {
+            pthread_mutex_unlock(&rq->lock);
+            break;
+        }
+        pthread_mutex_unlock(&rq->lock);
+        n = eg_fetch_read_body(rq->fetch, buf, sizeof(buf));
+        pthread_mutex_lock(&rq->lock);
+        if (n > 0)
+            eg_buf_add(&rq->sbuf, buf, (size_t)n);
+        else if (n == 0)
+            rq->s_eof = 1;
+        else
+            rq->s_err = 1;
+        wake = rq->reader_waiting && !rq->closed;
+        rq->reader_waiting = 0;
+        pthread_mutex_unlock(&rq->lock);
+        if (wake)
+            MHD_resume_connection(rq->conn);
+        if (n <= 0)
+            break;
+    }
+    __atomic_sub_fetch(&rq->f->jobs, 1, __ATOMIC_RELEASE);
+    req_unref(rq);
+    return NULL;
+}
+
+static int start_thread(req_t *rq, void *(*fn)(void *))
+{
+    pthread_t t;
+    pthread_attr_t a;
+    int rc;
+    req_ref(rq);
+    __atomic_add_fetch(&rq->f->jobs, 1, __ATOMIC_ACQUIRE);
+    pthread_attr_init(&a);
+    pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+    rc = pthread_create(&t, &a, fn, rq);
+    pthread_attr_destroy(&a);
+    if (rc != 0) {
+        __atomic_sub_fetch(&rq->f->jobs, 1, __ATOMIC_RELEASE);
+        req_unref(rq);
+        eg_log_error("request %s: cannot start a thread: %s", rq->id, strerror(rc));
+        return -1;
+    }
+    return 0;
 }
 
 static ssize_t no_body(void *cls, uint64_t pos, char *buf, size_t max)
@@ -379,16 +511,23 @@ static enum MHD_Result stream_response(req_t *rq, struct MHD_Connection *c, cons
                 ? (uint64_t)fx->content_length
                 : 0,
             1024, no_body, rq, NULL);
-    else
+    else if (fx->done) { /* all of it is in rq->prefix */
+        rq->s_eof = 1;
+        resp = MHD_create_response_from_callback(rq->prefix.len, 64 * 1024, body_reader, rq,
+                                                 NULL);
+    } else {
+        if (start_thread(rq, pump) < 0)
+            return error_page(rq, c, 500, "edgegate could not start reading the origin.");
         resp = MHD_create_response_from_callback(
             fx->content_length >= 0 ? (uint64_t)fx->content_length : MHD_SIZE_UNKNOWN,
             64 * 1024, body_reader, rq, NULL);
+    }
     if (resp == NULL)
         return MHD_NO;
     add_origin_headers(resp, &fx->h);
     add_via(resp, via ? via->value : NULL, via ? via->value_len : 0);
     add_common(rq, resp, "Miss from edgegate");
-    return queue(c, fx->h.status, resp);
+    return queue(rq, c, fx->h.status, resp);
 }
 
 /* Reads the origin's head and queues the response that streams its body. */
@@ -470,7 +609,7 @@ static enum MHD_Result serve_object(req_t *rq, struct MHD_Connection *c, const c
     }
     add_via(resp, origin_via, origin_via ? strlen(origin_via) : 0);
     add_common(rq, resp, xcache);
-    return queue(c, status, resp);
+    return queue(rq, c, status, resp);
 }
 
 /* GET, HEAD (and OPTIONS when the behavior caches it): hits from the cache; misses fetched
@@ -577,14 +716,6 @@ out:
     return ret;
 }
 
-/* A final answer (redirect, refusal) or the error page when the worker failed. */
-static enum MHD_Result answer_now(req_t *rq, struct MHD_Connection *c)
-{
-    if (rq->route == NULL)
-        return error_page(rq, c, 502, "The policy worker did not give a valid answer.");
-    return final_response(rq, c, rq->route);
-}
-
 static int has_body(struct MHD_Connection *c, int *chunked, unsigned long long *len)
 {
     const char *cl = header(c, "Content-Length");
@@ -604,38 +735,168 @@ static int has_body(struct MHD_Connection *c, int *chunked, unsigned long long *
 
 /* --- libmicrohttpd callbacks ------------------------------------------------------------ */
 
+/* --- jobs: what may block, run while the connection is suspended ------------------------- */
+
+static void *job_main(void *arg)
+{
+    req_t *rq = arg;
+    rq->in_job = 1;
+    rq->job(rq);
+    rq->in_job = 0;
+    rq->job = NULL;
+    MHD_resume_connection(rq->conn);
+    __atomic_sub_fetch(&rq->f->jobs, 1, __ATOMIC_RELEASE);
+    req_unref(rq);
+    return NULL;
+}
+
+static enum MHD_Result run_job(req_t *rq, struct MHD_Connection *c, void (*fn)(req_t *))
+{
+    rq->job = fn;
+    MHD_suspend_connection(c);
+    if (start_thread(rq, job_main) < 0) {
+        rq->job = NULL;
+        MHD_resume_connection(c);
+        return error_page(rq, c, 503, "edgegate is out of threads; try again.");
+    }
+    return MHD_YES;
+}
+
+static int need_route(req_t *rq)
+{
+    char err[512];
+    if (rq->route == NULL)
+        rq->route = get_route(rq, rq->conn, rq->method, rq->version, 1, err, sizeof(err));
+    if (rq->route == NULL) {
+        error_page(rq, rq->conn, 502, "The policy worker did not give a valid answer.");
+        return -1;
+    }
+    if (rq->route->status) {
+        final_response(rq, rq->conn, rq->route);
+        return -1;
+    }
+    return 0;
+}
+
+/* A request without a body: route, then cache or origin. */
+static void job_forward(req_t *rq)
+{
+    struct MHD_Connection *c = rq->conn;
+    const char *method = rq->method;
+    int retryable = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0, status = 502;
+    char err[512];
+    if (need_route(rq) < 0)
+        return;
+    set_target(rq, c);
+    if (rq->route->cached_methods & eg_method_bit(method)) {
+        serve_cached(rq, c, method);
+        return;
+    }
+    build_head(rq, c, method, 0, 0, 0, 0);
+    if (start_fetch(rq, retryable, &status, err, sizeof(err)) < 0) {
+        eg_log_error("request %s: %s", rq->id, err);
+        error_page(rq, c, status, err);
+        return;
+    }
+    relay(rq, c, method, retryable);
+}
+
+/* A request with a body, before the body: route, connect, send the head. */
+static void job_open_upload(req_t *rq)
+{
+    char err[512];
+    int status = 502;
+    if (need_route(rq) < 0)
+        return;
+    set_target(rq, rq->conn);
+    build_head(rq, rq->conn, rq->method, 1, rq->chunked, rq->body_len, 0);
+    if (start_fetch(rq, 0, &status, err, sizeof(err)) < 0) {
+        rq->fail_status = status;
+        snprintf(rq->fail_reason, sizeof(rq->fail_reason), "%s", err);
+    } else {
+        rq->fetch->body_chunked_out = rq->chunked;
+    }
+    rq->opened = 1;
+}
+
+/* After the body: the origin's answer. */
+static void job_finish_upload(req_t *rq)
+{
+    if (!rq->fail_status && eg_fetch_end_body(rq->fetch) < 0) {
+        rq->fail_status = errno == ETIMEDOUT ? 504 : 502;
+        snprintf(rq->fail_reason, sizeof(rq->fail_reason), "origin %s: sending the request body",
+                 rq->route->domain);
+    }
+    if (rq->fail_status) {
+        eg_log_error("request %s: %s", rq->id, rq->fail_reason);
+        error_page(rq, rq->conn, rq->fail_status, rq->fail_reason);
+        return;
+    }
+    relay(rq, rq->conn, rq->method, 0);
+}
+
+/* What the event thread may answer at once: remembered finals and fresh cache hits. */
+static int answer_fast(req_t *rq, struct MHD_Connection *c, enum MHD_Result *ret)
+{
+    char err[64];
+    eg_cache_obj_t *o;
+    eg_buf_t key = {0};
+    rq->route = get_route(rq, c, rq->method, rq->version, 0, err, sizeof(err));
+    if (rq->route == NULL)
+        return 0;
+    if (rq->route->status) {
+        *ret = final_response(rq, c, rq->route);
+        return 1;
+    }
+    if (rq->body || !(rq->route->cached_methods & eg_method_bit(rq->method)))
+        return 0;
+    cache_key(rq, &key);
+    o = eg_cache_get(rq->f->cache, key.data, key.len);
+    eg_buf_free(&key);
+    if (o == NULL || !eg_cache_obj_fresh(o)) {
+        eg_cache_obj_unref(o);
+        return 0;
+    }
+    *ret = serve_object(rq, c, rq->method, o, "Hit from edgegate", 1);
+    eg_cache_obj_unref(o);
+    return 1;
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
                               const char *method, const char *version, const char *upload_data,
                               size_t *upload_size, void **con_cls)
 {
     req_t *rq = *con_cls;
-    char err[512];
-    int status = 502;
+    enum MHD_Result ret;
 
     if (rq == NULL) /* libmicrohttpd always calls the URI logger first */
         return MHD_NO;
+    if (rq->ready) { /* a job left its answer */
+        struct MHD_Response *resp = rq->ready;
+        rq->ready = NULL;
+        if (*upload_size)
+            *upload_size = 0; /* a final answer to a request whose body we do not want */
+        ret = MHD_queue_response(c, (unsigned)rq->ready_status, resp);
+        MHD_destroy_response(resp);
+        return ret;
+    }
     if (!rq->started) {
         /* libmicrohttpd 0.9.75 closes the connection when a response is queued in this first
-         * call, so answer in the next one, after the (empty) body, unless a body is coming
-         * that we will not read: then closing is right. */
+         * call, so requests without a body are answered in the next one. */
         rq->started = 1;
+        rq->conn = c;
+        snprintf(rq->method, sizeof(rq->method), "%s", method);
+        snprintf(rq->version, sizeof(rq->version), "%s", version);
         rq->body = has_body(c, &rq->chunked, &rq->body_len);
-        rq->route = get_route(rq, c, method, version, err, sizeof(err));
-        if (rq->route == NULL || rq->route->status)
-            return rq->body ? answer_now(rq, c) : MHD_YES;
-        set_target(rq, c);
         if (!rq->body)
             return MHD_YES;
-        build_head(rq, c, method, 1, rq->chunked, rq->body_len, 0);
-        if (start_fetch(rq, 0, &status, err, sizeof(err)) < 0) {
-            rq->fail_status = status;
-            snprintf(rq->fail_reason, sizeof(rq->fail_reason), "%s", err);
-        } else {
-            rq->fetch->body_chunked_out = rq->chunked;
-        }
-        return MHD_YES; /* the body comes in the next calls */
+        if (answer_fast(rq, c, &ret))
+            return ret; /* a final answer: the unread body closes the connection */
+        return run_job(rq, c, job_open_upload);
     }
     if (*upload_size > 0) {
+        rq->received += *upload_size;
+        rq->opened = 0;
         if (!rq->fail_status && rq->fetch &&
             eg_fetch_send_body(rq->fetch, upload_data, *upload_size) < 0) {
             rq->fail_status = errno == ETIMEDOUT ? 504 : 502;
@@ -646,29 +907,19 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         *upload_size = 0;
         return MHD_YES;
     }
-    if (rq->route == NULL || rq->route->status)
-        return answer_now(rq, c);
-    if (!rq->body) {
-        int retryable = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
-        if (rq->route->cached_methods & eg_method_bit(method))
-            return serve_cached(rq, c, method);
-        build_head(rq, c, method, 0, 0, 0, 0);
-        if (start_fetch(rq, retryable, &status, err, sizeof(err)) < 0) {
-            eg_log_error("request %s: %s", rq->id, err);
-            return error_page(rq, c, status, err);
+    if (rq->body) {
+        /* libmicrohttpd calls once more, empty, right after a resume and before the body:
+         * the body has ended only when all of a declared length came, or (chunked) on an
+         * empty call that is not that one. */
+        if (rq->chunked ? rq->opened : rq->received < rq->body_len) {
+            rq->opened = 0;
+            return MHD_YES;
         }
-        return relay(rq, c, method, retryable);
+        return run_job(rq, c, job_finish_upload);
     }
-    if (!rq->fail_status && eg_fetch_end_body(rq->fetch) < 0) {
-        rq->fail_status = errno == ETIMEDOUT ? 504 : 502;
-        snprintf(rq->fail_reason, sizeof(rq->fail_reason), "origin %s: sending the request body",
-                 rq->route->domain);
-    }
-    if (rq->fail_status) {
-        eg_log_error("request %s: %s", rq->id, rq->fail_reason);
-        return error_page(rq, c, rq->fail_status, rq->fail_reason);
-    }
-    return relay(rq, c, method, 0);
+    if (answer_fast(rq, c, &ret))
+        return ret;
+    return run_job(rq, c, job_forward);
 }
 
 static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *c)
@@ -676,6 +927,9 @@ static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *c)
     eg_listener_t *l = cls;
     req_t *rq = eg_calloc(1, sizeof(*rq));
     unsigned long long n = __atomic_add_fetch(&l->front->requests, 1, __ATOMIC_RELAXED);
+    rq->refs = 1; /* libmicrohttpd's, dropped in completed() */
+    pthread_mutex_init(&rq->lock, NULL);
+    pthread_cond_init(&rq->room, NULL);
     rq->f = l->front;
     rq->l = l;
     rq->uri = eg_strdup(uri);
@@ -689,15 +943,11 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
     req_t *rq = *con_cls;
     if (rq == NULL)
         return;
-    if (rq->fetch) {
-        eg_fetch_end(rq->fetch);
-        free(rq->fetch);
-    }
-    eg_route_unref(rq->route);
-    eg_buf_free(&rq->head);
-    eg_buf_free(&rq->prefix);
-    free(rq->uri);
-    free(rq);
+    pthread_mutex_lock(&rq->lock);
+    rq->closed = 1; /* a pump still reading stops */
+    pthread_cond_signal(&rq->room);
+    pthread_mutex_unlock(&rq->lock);
+    req_unref(rq);
     *con_cls = NULL;
 }
 
@@ -751,8 +1001,9 @@ int eg_front_listen(eg_front_t *f, eg_listener_t *l, char *err, size_t errlen)
 {
     const char *spec = l->https ? f->opt.https : f->opt.http;
     struct sockaddr_storage ss;
-    unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-                     MHD_USE_POLL | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME |
+                     MHD_USE_ERROR_LOG;
+    unsigned threads = (unsigned)f->opt.threads;
     const union MHD_DaemonInfo *di;
 
     l->front = f;
@@ -765,14 +1016,16 @@ int eg_front_listen(eg_front_t *f, eg_listener_t *l, char *err, size_t errlen)
         flags |= MHD_USE_IPv6;
     if (l->https)
         l->mhd = MHD_start_daemon(
-            flags | MHD_USE_TLS, (uint16_t)l->port, NULL, NULL, handle, l, MHD_OPTION_SOCK_ADDR,
+            flags | MHD_USE_TLS, (uint16_t)l->port, NULL, NULL, handle, l,
+            MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_SOCK_ADDR,
             (struct sockaddr *)&ss, MHD_OPTION_URI_LOG_CALLBACK, uri_logger, l,
             MHD_OPTION_NOTIFY_COMPLETED, completed, l, MHD_OPTION_UNESCAPE_CALLBACK, no_unescape,
             l, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_HTTPS_MEM_KEY, f->key_pem,
             MHD_OPTION_HTTPS_MEM_CERT, f->cert_pem, MHD_OPTION_END);
     else
         l->mhd = MHD_start_daemon(
-            flags, (uint16_t)l->port, NULL, NULL, handle, l, MHD_OPTION_SOCK_ADDR,
+            flags, (uint16_t)l->port, NULL, NULL, handle, l, MHD_OPTION_THREAD_POOL_SIZE,
+            threads, MHD_OPTION_SOCK_ADDR,
             (struct sockaddr *)&ss, MHD_OPTION_URI_LOG_CALLBACK, uri_logger, l,
             MHD_OPTION_NOTIFY_COMPLETED, completed, l, MHD_OPTION_UNESCAPE_CALLBACK, no_unescape,
             l, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_END);
@@ -790,6 +1043,26 @@ int eg_front_listen(eg_front_t *f, eg_listener_t *l, char *err, size_t errlen)
 void eg_front_unlisten(eg_listener_t *l)
 {
     if (l->mhd)
-        MHD_stop_daemon(l->mhd);
-    l->mhd = NULL;
+        MHD_quiesce_daemon(l->mhd);
+}
+
+/* Stopping a daemon with suspended connections is not allowed: jobs and pumps resume theirs
+ * when they end, so wait for them (origin reads have timeouts), a few seconds at most. */
+int eg_front_stop(eg_front_t *f)
+{
+    for (int i = 0; i < 500 && __atomic_load_n(&f->jobs, __ATOMIC_ACQUIRE) > 0; i++) {
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    if (__atomic_load_n(&f->jobs, __ATOMIC_ACQUIRE) > 0) {
+        eg_log_warn("%d requests still wait on origins; leaving without waiting for them",
+                    f->jobs);
+        return -1;
+    }
+    if (f->http.mhd)
+        MHD_stop_daemon(f->http.mhd);
+    if (f->https.mhd)
+        MHD_stop_daemon(f->https.mhd);
+    f->http.mhd = f->https.mhd = NULL;
+    return 0;
 }

@@ -32,6 +32,7 @@ typedef struct {
     long long cache_size;
     char *run_dir;
     int route_cache;
+    int threads;
 } eg_front_opts_t;
 
 typedef struct eg_listener {
@@ -55,6 +56,7 @@ typedef struct eg_front {
     int stop; /* atomic */
     unsigned long long boot_id;
     unsigned long long requests; /* atomic counter for request ids */
+    int jobs; /* atomic: job and pump threads running */
     char run_dir[256];
     int own_run_dir;
 } eg_front_t;
@@ -64,7 +66,10 @@ int eg_front_opts_parse(eg_front_opts_t *o, int argc, char **argv);
 void eg_front_opts_free(eg_front_opts_t *o);
 
 int eg_front_listen(eg_front_t *f, eg_listener_t *l, char *err, size_t errlen);
+/* Stops accepting; eg_front_stop then ends the listeners once running requests let go. */
 void eg_front_unlisten(eg_listener_t *l);
+/* -1 when requests still run: then shared state must be left as it is. */
+int eg_front_stop(eg_front_t *f);
 
 int eg_front_watch_start(eg_front_t *f, char *err, size_t errlen);
 void eg_front_watch_stop(eg_front_t *f);

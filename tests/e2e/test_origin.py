@@ -150,8 +150,10 @@ def origin_protocol_policy_times_viewer_scheme(env):
             r = request(gw.https if viewer == "https" else gw.http, "GET", path + "?nocache",
                         tls=viewer == "https", headers={"Cache-Control": "no-cache"})
             assert r.status == 200, (policy, viewer, r)
-            with open(env.path("scheme.log")) as f:
-                lines = [line.split() for line in f if path in line]
+            def logged():  # nginx writes its log line after sending the response
+                with open(env.path("scheme.log")) as f:
+                    return [line.split() for line in f if path in line]
+            lines = eventually(logged, 2.0)
             assert lines and lines[-1][0] == want, (policy, viewer, lines)
 
 

@@ -189,6 +189,28 @@ def request_bodies_stream_to_the_origin(env):
 
 
 @test
+def large_responses_stream_and_viewers_may_leave_midway(env):
+    port, d = origin(env)
+    big = os.urandom(6 * 1024 * 1024)
+    with open(os.path.join(d, "www", "big.bin"), "wb") as f:
+        f.write(big)
+    os.chmod(os.path.join(d, "www", "big.bin"), 0o644)
+    env.egctl("origin", "add", "web", "--domain", "127.0.0.1", "--http-port", str(port))
+    gw = env.gateway("--cache-size", "1M")  # too big to cache: streamed through the pump
+    for tls, p in ((False, gw.http), (True, gw.https)):
+        r = request(p, "GET", "/big.bin", tls=tls)
+        assert r.status == 200 and r.body == big, (tls, r.status, len(r.body))
+    for _ in range(5):  # read a little, then hang up
+        c = Conn(gw.http)
+        c.send(b"GET /big.bin HTTP/1.1\r\nHost: a\r\n\r\n")
+        c.sock.recv(1000)
+        c.close()
+    time.sleep(0.5)
+    r = request(gw.http, "GET", "/big.bin")
+    assert r.status == 200 and r.body == big, "still serving after viewers left"
+
+
+@test
 def keep_alive_serves_many_requests_on_one_connection(env):
     policy_table_setup(env)
     gw = env.gateway()
