@@ -197,6 +197,14 @@ class Env:
     def egctl(self, *args, check=True):
         return self.run(EGCTL, "--db", self.db, *args, check=check)
 
+    def unix_listener(self, name):
+        """A listening Unix socket in the scratch directory (a stand-in policy worker)."""
+        path = self.path(name)
+        srv = socket.socket(socket.AF_UNIX)
+        srv.bind(path)
+        srv.listen(8)
+        return srv, path
+
     def selfsigned(self, name, cn):
         cert, key = self.path(name + ".crt"), self.path(name + ".key")
         self.run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,

@@ -3,8 +3,6 @@
 protocol policy and SSL protocols, keep-alive. Certificates come from a PKI made with
 openssl in this run; origins are real nginx servers on 127.0.0.1."""
 import os
-import re
-import subprocess
 import sys
 import time
 

@@ -4,7 +4,6 @@ live egctl edits, policy worker failures, origin failures. Real nginx origins, r
 edgegate and edgegate-policy processes, raw HTTP/1.0 and HTTP/1.1 on 127.0.0.1."""
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -286,10 +285,7 @@ def worker_crash_gives_502_then_recovers(env):
 @test
 def a_worker_that_answers_garbage_gives_502_and_never_hangs(env):
     policy_table_setup(env)
-    sock_path = env.path("garbage.sock")
-    srv = socket.socket(socket.AF_UNIX)
-    srv.bind(sock_path)
-    srv.listen(8)
+    srv, sock_path = env.unix_listener("garbage.sock")
 
     def serve():
         while True:
@@ -317,10 +313,7 @@ def a_worker_that_answers_garbage_gives_502_and_never_hangs(env):
 @test
 def a_worker_that_never_answers_gives_502_within_the_policy_timeout(env):
     policy_table_setup(env)
-    sock_path = env.path("silent.sock")
-    srv = socket.socket(socket.AF_UNIX)
-    srv.bind(sock_path)
-    srv.listen(8)
+    srv, sock_path = env.unix_listener("silent.sock")
     held = []
     threading.Thread(target=lambda: held.append(srv.accept()), daemon=True).start()
     gw = env.gateway("--policy-socket", sock_path, "--policy-timeout", "1")
