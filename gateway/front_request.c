@@ -107,20 +107,6 @@ static enum MHD_Result queue(req_t *rq, struct MHD_Connection *c, int status,
     return r;
 }
 
-static const char *status_phrase(int status)
-{
-    switch (status) {
-    case 400: return "Bad Request";
-    case 403: return "Forbidden";
-    case 414: return "URI Too Long";
-    case 500: return "Internal Server Error";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    default: return "Error";
-    }
-}
-
 /* The HTML error page edgegate itself generates (origin and worker failures). */
 static enum MHD_Result error_page(req_t *rq, struct MHD_Connection *c, int status,
                                   const char *reason)
@@ -131,7 +117,7 @@ static enum MHD_Result error_page(req_t *rq, struct MHD_Connection *c, int statu
                   "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>%d %s</title>"
                   "</head>\n<body><h1>%d ERROR</h1>\n<h2>The request could not be satisfied."
                   "</h2>\n<p>",
-                  status, status_phrase(status), status);
+                  status, eg_http_reason(status), status);
     for (const char *p = reason; *p; p++) { /* the reason may quote an origin's name */
         if (*p == '<')
             eg_buf_adds(&b, "&lt;");
@@ -346,6 +332,17 @@ static int start_fetch(req_t *rq, int retryable, int *status, char *err, size_t 
     return -1;
 }
 
+/* Copies up to max unread bytes of b from *pos on, and moves *pos past them. */
+static ssize_t take(const eg_buf_t *b, size_t *pos, char *dst, size_t max)
+{
+    size_t n = b->len - *pos;
+    if (n > max)
+        n = max;
+    memcpy(dst, b->data + *pos, n);
+    *pos += n;
+    return (ssize_t)n;
+}
+
 /* Drains what the pump read; when nothing is there yet the connection sleeps until the pump
  * resumes it. */
 static ssize_t body_reader(void *cls, uint64_t pos, char *buf, size_t max)
@@ -354,17 +351,9 @@ static ssize_t body_reader(void *cls, uint64_t pos, char *buf, size_t max)
     ssize_t n = 0;
     pthread_mutex_lock(&rq->lock);
     if (rq->prefix_pos < rq->prefix.len) {
-        n = (ssize_t)(rq->prefix.len - rq->prefix_pos);
-        if ((size_t)n > max)
-            n = (ssize_t)max;
-        memcpy(buf, rq->prefix.data + rq->prefix_pos, (size_t)n);
-        rq->prefix_pos += (size_t)n;
+        n = take(&rq->prefix, &rq->prefix_pos, buf, max);
     } else if (rq->spos < rq->sbuf.len) {
-        n = (ssize_t)(rq->sbuf.len - rq->spos);
-        if ((size_t)n > max)
-            n = (ssize_t)max;
-        memcpy(buf, rq->sbuf.data + rq->spos, (size_t)n);
-        rq->spos += (size_t)n;
+        n = take(&rq->sbuf, &rq->spos, buf, max);
         pthread_cond_signal(&rq->room);
     } else if (rq->s_eof) {
         n = MHD_CONTENT_READER_END_OF_STREAM;
@@ -543,6 +532,20 @@ static enum MHD_Result relay(req_t *rq, struct MHD_Connection *c, const char *me
     return stream_response(rq, c, method);
 }
 
+/* A request without a body, past the cache: to the origin and back. */
+static enum MHD_Result forward_plain(req_t *rq, struct MHD_Connection *c, const char *method,
+                                     int retryable)
+{
+    char err[512];
+    int status = 502;
+    build_head(rq, c, method, 0, 0, 0, 0);
+    if (start_fetch(rq, retryable, &status, err, sizeof(err)) < 0) {
+        eg_log_error("request %s: %s", rq->id, err);
+        return error_page(rq, c, status, err);
+    }
+    return relay(rq, c, method, retryable);
+}
+
 /* --- the cache ------------------------------------------------------------------------------ */
 
 static void cache_key(req_t *rq, eg_buf_t *k)
@@ -634,12 +637,7 @@ static enum MHD_Result serve_cached(req_t *rq, struct MHD_Connection *c, const c
     if (head) { /* a HEAD answer has no body to store */
         eg_cache_obj_unref(o);
         eg_buf_free(&key);
-        build_head(rq, c, method, 0, 0, 0, 0);
-        if (start_fetch(rq, 1, &status, err, sizeof(err)) < 0) {
-            eg_log_error("request %s: %s", rq->id, err);
-            return error_page(rq, c, status, err);
-        }
-        return relay(rq, c, method, 1);
+        return forward_plain(rq, c, method, 1);
     }
     if (eg_cache_flight_begin(f->cache, key.data, key.len, (rq->route->read_timeout + 10) * 1000,
                               &flight) == 0) {
@@ -783,8 +781,7 @@ static void job_forward(req_t *rq)
 {
     struct MHD_Connection *c = rq->conn;
     const char *method = rq->method;
-    int retryable = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0, status = 502;
-    char err[512];
+    int retryable = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
     if (need_route(rq) < 0)
         return;
     set_target(rq, c);
@@ -792,13 +789,7 @@ static void job_forward(req_t *rq)
         serve_cached(rq, c, method);
         return;
     }
-    build_head(rq, c, method, 0, 0, 0, 0);
-    if (start_fetch(rq, retryable, &status, err, sizeof(err)) < 0) {
-        eg_log_error("request %s: %s", rq->id, err);
-        error_page(rq, c, status, err);
-        return;
-    }
-    relay(rq, c, method, retryable);
+    forward_plain(rq, c, method, retryable);
 }
 
 /* A request with a body, before the body: route, connect, send the head. */

@@ -149,6 +149,22 @@ int eg_http_has_token(const char *value, size_t len, const char *token)
     return 0;
 }
 
+const char *eg_http_reason(int status)
+{
+    switch (status) {
+    case 301: return "Moved Permanently";
+    case 307: return "Temporary Redirect";
+    case 400: return "Bad Request";
+    case 403: return "Forbidden";
+    case 414: return "URI Too Long";
+    case 500: return "Internal Server Error";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    default: return "Error";
+    }
+}
+
 int eg_http_is_hop_by_hop(const char *name, size_t len)
 {
     static const char *const hop[] = {"Connection", "Keep-Alive",       "Proxy-Authenticate",

@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <string.h>
 
+#include "edgegate/http.h"
 #include "edgegate/pattern.h"
 #include "edgegate/policy.h"
 
@@ -132,24 +133,6 @@ void eg_policy_decide(const eg_config_t *c, const eg_policy_req_t *r, eg_policy_
     d->origin_port = d->origin_https ? d->origin->https_port : d->origin->http_port;
 }
 
-static const char *status_text(int status)
-{
-    switch (status) {
-    case 301:
-        return "Moved Permanently";
-    case 307:
-        return "Temporary Redirect";
-    case 400:
-        return "Bad Request";
-    case 403:
-        return "Forbidden";
-    case 502:
-        return "Bad Gateway";
-    default:
-        return "Error";
-    }
-}
-
 void eg_policy_write_answer(eg_buf_t *out, long long version, const eg_policy_req_t *r,
                             const eg_policy_decision_t *d)
 {
@@ -167,12 +150,12 @@ void eg_policy_write_answer(eg_buf_t *out, long long version, const eg_policy_re
         }
         /* Redirects carry headers only: the viewer is charged for request and headers. */
         eg_buf_printf(out, "Status: %d %s\r\nLocation: %s\r\nContent-Length: 0\r\n\r\n",
-                      d->status, status_text(d->status), loc);
+                      d->status, eg_http_reason(d->status), loc);
         return;
     }
     if (d->status) {
         eg_buf_printf(out, "Status: %d %s\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n%s\n",
-                      d->status, status_text(d->status), d->reason);
+                      d->status, eg_http_reason(d->status), d->reason);
         return;
     }
     eg_field_format(eg_field_find(eg_origin_fields, eg_origin_nfields, "ssl-protocols"), d->origin,

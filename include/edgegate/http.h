@@ -34,6 +34,8 @@ int eg_http_parse_cgi_head(const char *buf, size_t len, eg_http_head_t *h);
 const eg_header_t *eg_http_find(const eg_http_head_t *h, const char *name);
 /* 1 when the comma-separated header value holds token (case-insensitive). */
 int eg_http_has_token(const char *value, size_t len, const char *token);
+/* The reason phrase for the statuses edgegate itself answers with ("Error" otherwise). */
+const char *eg_http_reason(int status);
 /* Hop-by-hop headers a proxy must not forward. */
 int eg_http_is_hop_by_hop(const char *name, size_t len);
 
