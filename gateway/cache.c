@@ -190,9 +190,10 @@ static int key_matches(const eg_cache_obj_t *o, const char *dist, size_t dlen, c
     n = o->klen - dlen - 1;
     if (prefix)
         return n >= plen && memcmp(p, path, plen) == 0;
-    q = memchr(p, '?', n);
-    if (q)
-        n = (size_t)(q - p);
+    /* the path ends at its query or at the key's variant part ("\n" + method, headers...) */
+    for (q = p; q < p + n && *q != '?' && *q != '\n'; q++)
+        ;
+    n = (size_t)(q - p);
     return n == plen && memcmp(p, path, plen) == 0;
 }
 
@@ -253,7 +254,9 @@ eg_cache_obj_t *eg_cache_obj_new(const char *key, size_t klen, const eg_http_hea
     o->size = OBJ_OVERHEAD + klen + body_len;
     for (size_t i = 0; i < h->n_headers; i++) {
         const eg_header_t *hd = &h->headers[i];
-        if (eg_http_is_hop_by_hop(hd->name, hd->name_len) ||
+        /* hop-by-hop, fixed or named by the origin's Connection, described the connection the
+         * object came over, not the object: storing them would replay them to every viewer */
+        if (eg_http_is_hop_field(h, hd->name, hd->name_len) ||
             (hd->name_len == 14 && !strncasecmp(hd->name, "Content-Length", 14)) ||
             (hd->name_len == 3 && !strncasecmp(hd->name, "Age", 3)))
             continue;

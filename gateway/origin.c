@@ -31,6 +31,7 @@ struct eg_origin_conn {
     time_t idle_since;
     int keepalive_timeout;
     int reused;
+    int truncated; /* the last read met a TLS EOF without close_notify */
 };
 
 struct eg_origin_pool {
@@ -61,7 +62,9 @@ static SSL_CTX *make_ctx(eg_origin_pool_t *p, int mask, char *err, size_t errlen
 {
     SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
     int lo = 0, hi = 0;
-    long opts = SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION | SSL_OP_IGNORE_UNEXPECTED_EOF;
+    /* not SSL_OP_IGNORE_UNEXPECTED_EOF: it makes a TCP close look like close_notify, and a
+     * body read to the close must tell a truncation from its end (eg_origin_read) */
+    long opts = SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION;
 
     if (ctx == NULL)
         goto fail_ssl;
@@ -256,12 +259,18 @@ static int tls_handshake(eg_origin_pool_t *p, eg_origin_conn_t *c, const eg_orig
     if (!is_ip(sni))
         SSL_set_tlsext_host_name(c->ssl, sni);
     vp = SSL_get0_param(c->ssl);
-    if (is_ip(t->domain))
+    if (t->alt_name && *t->alt_name && !is_ip(t->alt_name)) {
+        /* the request is for the forwarded Host: the certificate may name it or the origin
+         * domain. OpenSSL ANDs an address check with the name checks, so an origin given as an
+         * address adds no check of its own here. */
+        X509_VERIFY_PARAM_set1_host(vp, t->alt_name, 0);
+        if (!is_ip(t->domain))
+            X509_VERIFY_PARAM_add1_host(vp, t->domain, 0);
+    } else if (is_ip(t->domain)) {
         X509_VERIFY_PARAM_set1_ip_asc(vp, t->domain);
-    else
+    } else {
         X509_VERIFY_PARAM_set1_host(vp, t->domain, 0);
-    if (t->alt_name && *t->alt_name && !is_ip(t->alt_name))
-        X509_VERIFY_PARAM_add1_host(vp, t->alt_name, 0);
+    }
     for (;;) {
         int r = SSL_connect(c->ssl), e;
         if (r == 1)
@@ -414,25 +423,44 @@ int eg_origin_write(eg_origin_conn_t *c, const void *buf, size_t len, int timeou
     return 0;
 }
 
+/* The peer closed TCP without close_notify. OpenSSL 3 reports it as an SSL error with its own
+ * reason; 1.1.1 as SSL_ERROR_SYSCALL with nothing queued and errno 0. */
+static int tls_eof_unexpected(int e)
+{
+#ifdef SSL_R_UNEXPECTED_EOF_WHILE_READING
+    if (e == SSL_ERROR_SSL &&
+        ERR_GET_REASON(ERR_peek_error()) == SSL_R_UNEXPECTED_EOF_WHILE_READING)
+        return 1;
+#endif
+    return e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0 && errno == 0;
+}
+
 ssize_t eg_origin_read(eg_origin_conn_t *c, void *buf, size_t len, int timeout_ms)
 {
     long long deadline = eg_now_ms() + timeout_ms;
     for (;;) {
         if (c->ssl) {
             size_t n = 0;
-            int r = SSL_read_ex(c->ssl, buf, len, &n), e;
+            int r, e;
+            errno = 0; /* SSL_ERROR_SYSCALL with errno 0 is how a TCP EOF shows */
+            r = SSL_read_ex(c->ssl, buf, len, &n);
             if (r == 1)
                 return (ssize_t)n;
             e = SSL_get_error(c->ssl, r);
             if (e == SSL_ERROR_ZERO_RETURN)
-                return 0;
+                return 0; /* close_notify: the origin meant to end here */
             if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
                 if (eg_wait_fd(c->fd, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, deadline) < 0)
                     return -1;
                 continue;
             }
-            if (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0 && errno == 0)
+            if (tls_eof_unexpected(e)) {
+                /* still an end of stream for callers that only need one (a head never
+                 * started); a body read to the close asks eg_origin_eof_truncated */
+                ERR_clear_error();
+                c->truncated = 1;
                 return 0;
+            }
             ERR_clear_error();
             errno = ECONNRESET; /* includes a refused renegotiation */
             return -1;
@@ -449,6 +477,11 @@ ssize_t eg_origin_read(eg_origin_conn_t *c, void *buf, size_t len, int timeout_m
                 return -1;
         }
     }
+}
+
+int eg_origin_eof_truncated(const eg_origin_conn_t *c)
+{
+    return c->truncated;
 }
 
 void eg_origin_put(eg_origin_pool_t *p, eg_origin_conn_t *c, int reusable)

@@ -53,7 +53,9 @@ void eg_cache_put(eg_cache_t *c, eg_cache_obj_t *obj);
 size_t eg_cache_invalidate(eg_cache_t *c, const char *dist, const char *path);
 void eg_cache_stats(eg_cache_t *c, size_t *objects, size_t *bytes);
 
-/* Builds an object from an origin head and a body (copied). */
+/* Builds an object from an origin head and a body (copied). Only end-to-end fields are kept:
+ * not the hop-by-hop ones, not those h's Connection fields name, not Content-Length or Age.
+ * The caller stores only a body whose framing ended cleanly (eg_fetch_t.done). */
 eg_cache_obj_t *eg_cache_obj_new(const char *key, size_t klen, const eg_http_head_t *h,
                                  const char *body, size_t body_len, int ttl);
 void eg_cache_obj_ref(eg_cache_obj_t *o);

@@ -15,20 +15,22 @@
 typedef struct {
     eg_origin_pool_t *pool;  /* borrowed */
     eg_origin_conn_t *conn;  /* owned until eg_fetch_end */
+    const char *domain;      /* borrowed from the target, for error texts */
     int read_timeout_ms;
     int head_only;           /* HEAD request, or 1xx/204/304: no body follows */
     int body_chunked_out;    /* request body is sent chunked */
     /* response */
-    char head[EG_FETCH_HEAD_MAX];
     size_t have;             /* bytes in head[] */
     size_t pos;              /* body bytes in head[] from here on are unread */
-    eg_http_head_t h;
-    int mode;                /* body framing, see fetch.c */
+    eg_http_head_t h;        /* hop-by-hop fields already removed (see eg_fetch_read_head) */
+    int mode;                /* body framing, EG_HTTP_BODY_* */
     unsigned long long remaining;
     long long content_length; /* -1 unknown */
     eg_chunked_t ck;
     int keep_alive;
-    int done;                /* the whole body was read */
+    int done;                /* the whole body was read, cleanly framed: it may be stored */
+    int failed;              /* the body broke (short, bad chunked, truncated TLS): never done */
+    char head[EG_FETCH_HEAD_MAX]; /* last: eg_fetch_start clears everything before it */
 } eg_fetch_t;
 
 /* Opens the connection and sends the head; on failure *status is 502/504. */
@@ -41,10 +43,15 @@ int eg_fetch_send_body(eg_fetch_t *f, const char *buf, size_t len);
 int eg_fetch_end_body(eg_fetch_t *f);
 /* Reads the response head; *status 502/504 on failure. request_method decides whether a body
  * follows. Returns 0, or -1 (with *closed set when the origin closed before a single byte:
- * a reused connection the origin had dropped). */
+ * a reused connection the origin had dropped). Invalid or ambiguous framing (see
+ * eg_http_response_framing) and invalid heads are 502. On success f->h holds only end-to-end
+ * fields: the hop-by-hop ones and those the origin's Connection names are gone, so neither
+ * the cache nor a viewer sees them. */
 int eg_fetch_read_head(eg_fetch_t *f, const char *request_method, int *status, int *closed,
                        char *err, size_t errlen);
-/* Reads body bytes; 0 at the end, -1 on failure. */
+/* Reads body bytes; 0 at the end, -1 on failure (and on every later call): a body shorter
+ * than its Content-Length, bad chunked coding, a read-to-close body over TLS that ended
+ * without close_notify (truncated), a timeout. f->done is set only at a clean end. */
 ssize_t eg_fetch_read_body(eg_fetch_t *f, char *buf, size_t max);
 /* Returns the connection to the pool if the exchange finished cleanly, else closes it. */
 void eg_fetch_end(eg_fetch_t *f);

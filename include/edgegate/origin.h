@@ -45,8 +45,12 @@ eg_origin_conn_t *eg_origin_get(eg_origin_pool_t *p, const eg_origin_target_t *t
 int eg_origin_conn_reused(const eg_origin_conn_t *c);
 /* Writes everything or fails; -1 with errno (ETIMEDOUT on timeout). */
 int eg_origin_write(eg_origin_conn_t *c, const void *buf, size_t len, int timeout_ms);
-/* Reads some bytes; 0 at EOF, -1 with errno (ETIMEDOUT on timeout). */
+/* Reads some bytes; 0 at EOF, -1 with errno (ETIMEDOUT on timeout). Over TLS an EOF without
+ * close_notify is also 0, and eg_origin_eof_truncated tells it apart. */
 ssize_t eg_origin_read(eg_origin_conn_t *c, void *buf, size_t len, int timeout_ms);
+/* 1 when the EOF eg_origin_read reported was a TLS connection closed without close_notify:
+ * whatever was being read to the close may have been cut short. Never for plain HTTP. */
+int eg_origin_eof_truncated(const eg_origin_conn_t *c);
 /* Back to the pool when reusable, else closed. */
 void eg_origin_put(eg_origin_pool_t *p, eg_origin_conn_t *c, int reusable);
 

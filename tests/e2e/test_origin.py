@@ -76,6 +76,7 @@ def certificate_rules_decide_between_200_and_502(env):
         "sanwins": (pki.bundle("sanwins-chain", sanwins[0], inter), sanwins[1]),
         "fwdhost": (pki.bundle("fwd-chain", fwd[0], inter), fwd[1]),
         "fwdhost2": (pki.bundle("fwd-chain2", fwd[0], inter), fwd[1]),
+        "fwdip": (pki.bundle("fwd-chain3", fwd[0], inter), fwd[1]),
     }
     del other_root
     ports = tls_origins(env, cases)
@@ -83,20 +84,23 @@ def certificate_rules_decide_between_200_and_502(env):
                "notyet": "notyet.test", "wrongorder": "good.test",
                "nointermediate": "good.test", "wrongname": "wrongname.test",
                "untrusted": "untrusted.test", "cnonly": "cnonly.test",
-               "sanwins": "sanwins.test", "fwdhost": "origin.test", "fwdhost2": "origin.test"}
+               "sanwins": "sanwins.test", "fwdhost": "origin.test", "fwdhost2": "origin.test",
+               "fwdip": "127.0.0.1"}
     resolve = []
     for name, port in ports.items():
         env.egctl("origin", "add", name, "--domain", domains[name], "--https-port", str(port),
                   "--protocol", "https-only")
         env.egctl("behavior", "add", "/%s/*" % name, "--origin", name)
-    for d in set(domains.values()):
+    for d in set(domains.values()) - {"127.0.0.1"}:
         resolve += ["--resolve", d + ":127.0.0.1"]
     env.egctl("behavior", "set", "/fwdhost/*", "--forward-host", "true")
+    # an origin given as an address: the certificate names the host the request is for
+    env.egctl("behavior", "set", "/fwdip/*", "--forward-host", "true")
     gw = env.gateway("--origin-ca", root, *resolve)
 
     expect = {"good": 200, "selfsigned": 502, "expired": 502, "notyet": 502,
               "wrongorder": 502, "nointermediate": 502, "wrongname": 502, "untrusted": 502,
-              "cnonly": 200, "sanwins": 502, "fwdhost": 200, "fwdhost2": 502}
+              "cnonly": 200, "sanwins": 502, "fwdhost": 200, "fwdhost2": 502, "fwdip": 200}
     got = {}
     for name in expect:
         r = request(gw.http, "GET", "/%s/x" % name, host="viewer.test")

@@ -1,6 +1,7 @@
 /* Cache rules without the network: TTLs, LRU eviction by bytes, invalidation matching,
  * collapsed forwarding. */
 #include <pthread.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "edgegate/cache.h"
@@ -121,6 +122,35 @@ int main(void)
     eg_cache_obj_unref(o);
     ok(!present(c, "d\n/huge"), "an object larger than the bound is not stored");
     eg_cache_free(c);
+
+    {
+        /* hop-by-hop fields describe the origin's connection, not the object: a stored copy
+         * holding them would replay them to every viewer (RFC 9110 section 7.6.1) */
+        static const char *const hop[] = {"Connection", "Keep-Alive", "Proxy-Connection", "TE",
+                                          "Trailer", "Transfer-Encoding", "Upgrade",
+                                          "Proxy-Authenticate", "X-Secret", "X-Other",
+                                          "Content-Length", "Age"};
+        const char *head = "HTTP/1.1 200 OK\r\nConnection: keep-alive, X-Secret\r\n"
+                           "Keep-Alive: timeout=5\r\nProxy-Connection: keep-alive\r\n"
+                           "TE: trailers\r\nTrailer: X-T\r\nTransfer-Encoding: chunked\r\n"
+                           "Upgrade: h2c\r\nProxy-Authenticate: Basic\r\n"
+                           "X-Secret: s3cr3t\r\nconnection: X-OTHER\r\nx-other: o\r\n"
+                           "Content-Length: 2\r\nAge: 5\r\nETag: \"v\"\r\n"
+                           "Cache-Control: max-age=60\r\nX-Kept: k\r\n\r\n";
+        int leaked = 0;
+        ok(eg_http_parse_response_head(head, strlen(head), &h) == 1, "a head full of hops");
+        o = eg_cache_obj_new("d\n/hop", 6, &h, "ok", 2, 60);
+        for (size_t i = 0; i < o->n_headers; i++)
+            for (size_t j = 0; j < EG_ARRAY_LEN(hop); j++)
+                if (strcasecmp(o->headers[i].name, hop[j]) == 0) {
+                    printf("#   stored %s: %s\n", o->headers[i].name, o->headers[i].value);
+                    leaked++;
+                }
+        is_int(leaked, 0, "no hop-by-hop field and none a Connection field names is stored");
+        is_int(o->n_headers, 3, "the end-to-end fields are kept (ETag, Cache-Control, X-Kept)");
+        is_str(o->etag, "\"v\"", "the ETag is still found");
+        eg_cache_obj_unref(o);
+    }
 
     shared = eg_cache_new(1 << 20);
     {
