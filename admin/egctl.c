@@ -9,6 +9,7 @@
 #include "edgegate/config.h"
 #include "edgegate/db.h"
 #include "edgegate/origin.h"
+#include "edgegate/uri.h"
 
 #define MAX_ARGS 64
 
@@ -60,7 +61,8 @@ static void usage(FILE *out)
             "  init                              create the database and the default "
             "distribution\n"
             "  dist add|set ID [--aliases LIST] [--comment TEXT] [--enabled true|false]\n"
-            "  dist list | dist rm ID\n"
+            "  dist list | dist rm ID [--force]   (--force: also when it still has origins or "
+            "behaviors)\n"
             "  origin add ID --domain NAME [OPTIONS]   (the first origin becomes the target of "
             "the default behavior *)\n"
             "  origin set ID [OPTIONS] [--invalidate]\n"
@@ -69,8 +71,18 @@ static void usage(FILE *out)
     fprintf(out, "  behavior add PATTERN --origin ID [OPTIONS] [--at N]\n"
                  "  behavior set PATTERN [OPTIONS]          (the default behavior is '*')\n"
                  "  behavior move PATTERN --to N\n"
-                 "  behavior list | behavior rm PATTERN\n");
+                 "  behavior list | behavior rm PATTERN\n"
+                 "      PATTERN: A-Z a-z 0-9 _ - . * ? $ / ~ \" ' @ : + & (as CloudFront); saved "
+                 "normalized\n"
+                 "      like request paths (leading /, no ./ or ../, no //)\n");
     field_help(out, eg_behavior_fields, eg_behavior_nfields);
+    fprintf(out, "      Forwarding a cookie or header without keying the cache on it "
+                 "(--origin-cookies,\n"
+                 "      --origin-headers) means the origin must mark answers that differ per "
+                 "viewer\n"
+                 "      Cache-Control: private or no-store; edgegate never stores those "
+                 "(min-ttl stays 0),\n"
+                 "      else one viewer's answer is served to another.\n");
     fprintf(out, "  invalidate PATH... [--caller-reference REF]   remove cached objects "
                  "(* only at the end)\n"
                  "  invalidations                     list invalidations and their status\n\n"
@@ -256,9 +268,12 @@ static int cmd_dist(ctl_t *c, const char *sub)
     if (need_pos(c, 1, "usage: egctl dist add|set|rm ID"))
         return 1;
     if (strcmp(sub, "rm") == 0) {
-        if (check_opts(c, NULL, 0, none))
+        static const char *const rm_extra[] = {"force", NULL};
+        if (check_opts(c, NULL, 0, rm_extra))
             return 1;
-        return eg_db_dist_rm(c->db, c->pos[0], err, sizeof(err)) < 0 ? fail("%s", err) : 0;
+        return eg_db_dist_rm(c->db, c->pos[0], opt(c, "force") != NULL, err, sizeof(err)) < 0
+                   ? fail("%s", err)
+                   : 0;
     }
     if (check_opts(c, eg_dist_fields, eg_dist_nfields, none))
         return 1;
@@ -357,6 +372,50 @@ static int cmd_origin(ctl_t *c, const char *sub)
     return 0;
 }
 
+/* The stored pattern an rm/set/move names: its normalized form, or exactly what was typed
+ * for a behavior saved before patterns were normalized (so it can still be changed or
+ * removed). 0 with the pattern, or 1 after printing why not. */
+static int existing_pattern(ctl_t *c, const char *given, char *pattern, size_t len)
+{
+    char err[512], nerr[512];
+    eg_behavior_t b;
+    int normalized = eg_pattern_normalize(given, pattern, len, nerr, sizeof(nerr)) == 0;
+    int r;
+    if (normalized) {
+        r = eg_db_behavior_get(c->db, c->dist, pattern, &b, err, sizeof(err));
+        if (r < 0)
+            return fail("%s", err);
+        if (r == 1)
+            return 0;
+    }
+    r = eg_db_behavior_get(c->db, c->dist, given, &b, err, sizeof(err));
+    if (r < 0)
+        return fail("%s", err);
+    if (r == 1) {
+        if (eg_strlcpy(pattern, given, len) < 0)
+            return fail("path pattern is too long");
+        return 0;
+    }
+    /* not found either way: the normalizer's reason, or the database's "no behavior" */
+    return normalized ? 0 : fail("%s", nerr);
+}
+
+/* A behavior that forwards what its cache key does not hold is only safe when the origin
+ * marks per-viewer answers private; say so whenever such a behavior is saved. */
+static void warn_unkeyed(const eg_behavior_t *b)
+{
+    if (strcmp(b->origin_headers, "none") == 0 && strcmp(b->origin_cookies, "none") == 0)
+        return;
+    fprintf(stderr,
+            "egctl: note: behavior %s forwards %s%s%s to the origin without keying the cache on "
+            "them; the origin must mark answers that differ per viewer Cache-Control: private "
+            "or no-store (edgegate never stores those), else one viewer's answer is served to "
+            "another\n",
+            b->path_pattern, strcmp(b->origin_headers, "none") ? "headers" : "",
+            strcmp(b->origin_headers, "none") && strcmp(b->origin_cookies, "none") ? " and " : "",
+            strcmp(b->origin_cookies, "none") ? "cookies" : "");
+}
+
 static int cmd_behavior(ctl_t *c, const char *sub)
 {
     static const char *const none[] = {NULL};
@@ -378,8 +437,12 @@ static int cmd_behavior(ctl_t *c, const char *sub)
     }
     if (need_pos(c, 1, "usage: egctl behavior add|set|move|rm PATTERN ..."))
         return 1;
-    if (eg_pattern_normalize(c->pos[0], pattern, sizeof(pattern), err, sizeof(err)) < 0)
-        return fail("%s", err);
+    if (strcmp(sub, "add") == 0) {
+        if (eg_pattern_normalize(c->pos[0], pattern, sizeof(pattern), err, sizeof(err)) < 0)
+            return fail("%s", err);
+    } else if (existing_pattern(c, c->pos[0], pattern, sizeof(pattern))) {
+        return 1;
+    }
     if (strcmp(sub, "rm") == 0) {
         if (check_opts(c, NULL, 0, none))
             return 1;
@@ -437,24 +500,25 @@ static int cmd_behavior(ctl_t *c, const char *sub)
         return fail("unknown command: behavior %s", sub);
     }
     warn_match_viewer(c);
+    warn_unkeyed(&b);
     return 0;
 }
 
-static int invalidate_paths(ctl_t *c, const char *const *paths, size_t n, const char *ref)
+static int invalidate_paths(ctl_t *c, const char *const *given, size_t n, const char *ref)
 {
     char err[512], refbuf[64];
     long long id;
+    /* stored as the front keys objects: normalized, so "/a/./b" removes "/a/b" */
+    char(*norm)[EG_URI_MAX + 1] = eg_calloc(n, sizeof(*norm));
+    const char **paths = eg_calloc(n, sizeof(*paths));
+    int rc = 1;
     for (size_t i = 0; i < n; i++) {
-        const char *p = paths[i], *star = strchr(p, '*');
-        if (p[0] != '/')
-            return fail("invalidation path '%s' must start with /", p);
-        if (star && star[1] != '\0')
-            return fail("invalidation path '%s': * may only be the last character", p);
-        if (strlen(p) > 4096)
-            return fail("invalidation path is longer than 4096 characters");
-        for (const char *q = p; *q; q++)
-            if ((unsigned char)*q <= 0x20 || *q == 0x7f)
-                return fail("invalidation path '%s' holds a space or control character", p);
+        if (eg_invalidation_path_normalize(given[i], norm[i], sizeof(norm[i]), err,
+                                           sizeof(err)) < 0) {
+            fail("%s", err);
+            goto out;
+        }
+        paths[i] = norm[i];
     }
     if (ref == NULL) {
         struct timespec ts;
@@ -463,13 +527,21 @@ static int invalidate_paths(ctl_t *c, const char *const *paths, size_t n, const 
                  (int)getpid());
         ref = refbuf;
     }
-    if (eg_db_invalidation_create(c->db, c->dist, paths, n, ref, &id, err, sizeof(err)) < 0)
-        return fail("%s", err);
-    if (c->json)
-        printf("{\"id\":%lld,\"caller_reference\":\"%s\",\"status\":\"InProgress\"}\n", id, ref);
-    else
+    if (eg_db_invalidation_create(c->db, c->dist, paths, n, ref, &id, err, sizeof(err)) < 0) {
+        fail("%s", err);
+        goto out;
+    }
+    if (c->json) {
+        printf("{\"id\":%lld,\"caller_reference\":", id);
+        json_str(ref);
+        printf(",\"status\":\"InProgress\"}\n");
+    } else
         printf("invalidation %lld InProgress (caller reference %s)\n", id, ref);
-    return 0;
+    rc = 0;
+out:
+    free(norm);
+    free(paths);
+    return rc;
 }
 
 static int cmd_invalidations(ctl_t *c)
@@ -550,8 +622,10 @@ int main(int argc, char **argv)
         }
         if (strcmp(a, "--json") == 0) {
             c.json = 1;
-        } else if (strcmp(a, "--invalidate") == 0) {
-            c.names[c.nopts] = "invalidate";
+        } else if (strcmp(a, "--invalidate") == 0 || strcmp(a, "--force") == 0) {
+            if (c.nopts == MAX_ARGS)
+                return fail("too many options");
+            c.names[c.nopts] = a + 2; /* flags: no value follows */
             c.values[c.nopts++] = "1";
         } else if (strncmp(a, "--", 2) == 0 && a[2]) {
             const char *name = a + 2, *eq = strchr(name, '='), *val;

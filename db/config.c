@@ -7,6 +7,8 @@
 
 #include "edgegate/common.h"
 #include "edgegate/config.h"
+#include "edgegate/http.h"
+#include "edgegate/uri.h"
 
 #define OFF(t, m) offsetof(t, m)
 #define SZ(t, m) sizeof(((t *)0)->m)
@@ -64,6 +66,26 @@ const eg_field_t eg_behavior_fields[] = {
     {"forward-query", "forward_query", EG_FT_BOOL, NULL, 0, 1, "true",
      OFF(eg_behavior_t, forward_query), 0, 0,
      "forward the query string and cache on it (true/false)"},
+    {"cache-headers", "cache_headers", EG_FT_HEADERS, "none", 1, EG_NAME_LIST_MAX - 1, "none",
+     OFF(eg_behavior_t, cache_headers), SZ(eg_behavior_t, cache_headers), 0,
+     "cache policy: viewer headers (NAME,...) that key the cache and are forwarded to the "
+     "origin; Authorization only here, so each viewer's authorized answer is kept apart"},
+    {"cache-cookies", "cache_cookies", EG_FT_COOKIES, "none|all", 1, EG_NAME_LIST_MAX - 1,
+     "none", OFF(eg_behavior_t, cache_cookies), SZ(eg_behavior_t, cache_cookies), 0,
+     "cache policy: viewer cookies (none, all or NAME,...) that key the cache and are "
+     "forwarded"},
+    {"origin-headers", "origin_headers", EG_FT_HEADERS, "none|all-viewer", 1,
+     EG_NAME_LIST_MAX - 1, "none", OFF(eg_behavior_t, origin_headers),
+     SZ(eg_behavior_t, origin_headers), EG_FF_UNKEYED,
+     "origin request policy: viewer headers (none, all-viewer = all but Authorization, or "
+     "NAME,...) forwarded but NOT keyed: the origin must mark answers that differ per viewer "
+     "Cache-Control: private or no-store (edgegate never stores those; min-ttl must stay 0)"},
+    {"origin-cookies", "origin_cookies", EG_FT_COOKIES, "none|all", 1, EG_NAME_LIST_MAX - 1,
+     "none", OFF(eg_behavior_t, origin_cookies), SZ(eg_behavior_t, origin_cookies),
+     EG_FF_UNKEYED,
+     "origin request policy: viewer cookies (none, all or NAME,...) forwarded but NOT keyed: "
+     "the origin must mark answers that differ per viewer Cache-Control: private or no-store "
+     "(edgegate never stores those; min-ttl must stay 0)"},
 };
 const size_t eg_behavior_nfields = EG_ARRAY_LEN(eg_behavior_fields);
 
@@ -147,6 +169,182 @@ static int parse_long(const char *s, long *out)
     return 0;
 }
 
+/* tchar of RFC 9110 §5.6.2: what a header or cookie name may hold. */
+static int is_tchar(unsigned char c)
+{
+    return c && (isalnum(c) || strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
+/* Header names a behavior cannot forward or key on: edgegate writes them itself, or they
+ * belong to one connection. The front treats the same names as its own (gateway/fwd.c). */
+static const struct {
+    const char *name;
+    const char *why;
+} controlled_headers[] = {
+    {"Host", "edgegate sends the origin's domain, or the viewer's Host with --forward-host true"},
+    {"Cookie", "cookies are chosen with --cache-cookies and --origin-cookies"},
+    {"Accept-Encoding", "edgegate normalizes it (br, gzip) and keys the cache on it itself"},
+    {"Content-Length", "edgegate frames the request to the origin itself"},
+    {"Transfer-Encoding", "edgegate frames the request to the origin itself"},
+    {"Expect", "edgegate answers 100-continue itself"},
+    {"X-Forwarded-For", "edgegate writes it itself"},
+    {"X-Forwarded-Proto", "edgegate writes it itself"},
+    {"Via", "edgegate writes it itself"},
+    {"Forwarded", "edgegate writes X-Forwarded-For and Via instead"},
+};
+
+/* "x-api-KEY" -> "X-Api-Key": one spelling per header, so lists compare and dedupe simply. */
+static void header_canonical(char *s, size_t n)
+{
+    int up = 1;
+    for (size_t i = 0; i < n; i++) {
+        s[i] = (char)(up ? toupper((unsigned char)s[i]) : tolower((unsigned char)s[i]));
+        up = s[i] == '-';
+    }
+}
+
+/* Whether the comma-separated list holds name (n bytes). */
+static int names_have(const char *list, const char *name, size_t n, int nocase)
+{
+    const char *p = list;
+    while (*p) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        if (len == n && (nocase ? strncasecmp(p, name, n) : strncmp(p, name, n)) == 0)
+            return 1;
+        if (comma == NULL)
+            return 0;
+        p = comma + 1;
+    }
+    return 0;
+}
+
+/* The words a list may be instead of names; any of them in a field that does not take it
+ * is refused rather than read as a name ("--cache-headers all" is not a header "All"). */
+static const char *const list_words[] = {"none", "all", "all-viewer"};
+
+/* HEADERS and COOKIES: a word of f->choices, or names (HTTP tokens) joined by commas. */
+static int parse_names(const eg_field_t *f, char *out, const char *value, char *err,
+                       size_t errlen)
+{
+    int headers = f->type == EG_FT_HEADERS;
+    char human[64], cand[EG_NAME_LIST_MAX], *buf = eg_malloc(f->size);
+    size_t used = 0;
+    const char *p = value;
+
+    choices_for_humans(f->choices, human, sizeof(human));
+    while (isspace((unsigned char)*p))
+        p++;
+    if (*p == '\0') {
+        eg_errf(err, errlen, "--%s: give %s, or a list of %s names", f->name, human,
+                headers ? "header" : "cookie");
+        goto fail;
+    }
+    buf[0] = '\0';
+    while (*p) {
+        const char *comma = strchr(p, ',');
+        size_t n = comma ? (size_t)(comma - p) : strlen(p);
+        const char *name = p;
+        int word = -1;
+        while (n && isspace((unsigned char)*name)) {
+            name++;
+            n--;
+        }
+        while (n && isspace((unsigned char)name[n - 1]))
+            n--;
+        if (n == 0) {
+            eg_errf(err, errlen, "--%s: an empty name in '%s'", f->name, value);
+            goto fail;
+        }
+        for (size_t w = 0; w < EG_ARRAY_LEN(list_words); w++)
+            if (strlen(list_words[w]) == n &&
+                (headers ? strncasecmp(name, list_words[w], n) : strncmp(name, list_words[w], n)) ==
+                    0)
+                word = (int)w;
+        if (word >= 0) {
+            if (choice_index(f->choices, list_words[word], n) < 0) {
+                eg_errf(err, errlen, "--%s: '%.*s' is not allowed here; give %s, or a list of %s",
+                        f->name, (int)n, name, human, headers ? "header names" : "cookie names");
+                goto fail;
+            }
+            if (used || comma) {
+                eg_errf(err, errlen, "--%s: '%s' stands alone; it cannot be combined with names",
+                        f->name, list_words[word]);
+                goto fail;
+            }
+            snprintf(out, f->size, "%s", list_words[word]);
+            free(buf);
+            return 0;
+        }
+        for (size_t i = 0; i < n; i++) {
+            unsigned char c = (unsigned char)name[i];
+            if (c < 0x20 || c >= 0x7f) {
+                eg_errf(err, errlen, "--%s: control and non-ASCII characters are not allowed",
+                        f->name);
+                goto fail;
+            }
+            if (!is_tchar(c)) {
+                eg_errf(err, errlen,
+                        "--%s: '%.*s' is not a %s name (letters, digits and !#$%%&'*+-.^_`|~ "
+                        "only)",
+                        f->name, (int)n, name, headers ? "header" : "cookie");
+                goto fail;
+            }
+        }
+        if (n >= sizeof(cand)) {
+            eg_errf(err, errlen, "--%s: the list is longer than %ld characters", f->name, f->max);
+            goto fail;
+        }
+        memcpy(cand, name, n);
+        cand[n] = '\0';
+        if (headers) {
+            header_canonical(cand, n);
+            if (eg_http_is_hop_by_hop(cand, n)) {
+                eg_errf(err, errlen, "--%s: %s is a hop-by-hop header; it is never forwarded",
+                        f->name, cand);
+                goto fail;
+            }
+            for (size_t c = 0; c < EG_ARRAY_LEN(controlled_headers); c++)
+                if (strcmp(cand, controlled_headers[c].name) == 0) {
+                    eg_errf(err, errlen, "--%s: %s cannot be chosen here: %s", f->name, cand,
+                            controlled_headers[c].why);
+                    goto fail;
+                }
+            if ((f->flags & EG_FF_UNKEYED) && strcmp(cand, "Authorization") == 0) {
+                eg_errf(err, errlen,
+                        "--%s: Authorization can only be forwarded through the cache policy "
+                        "(--cache-headers), so the cache never answers one viewer's authorized "
+                        "request for another",
+                        f->name);
+                goto fail;
+            }
+        }
+        if (!names_have(buf, cand, n, headers)) { /* a name given twice is kept once */
+            if (used + (used ? 1 : 0) + n > (size_t)f->max ||
+                used + (used ? 1 : 0) + n + 1 > f->size) {
+                eg_errf(err, errlen, "--%s: the list is longer than %ld characters", f->name,
+                        f->max);
+                goto fail;
+            }
+            if (used)
+                buf[used++] = ',';
+            memcpy(buf + used, cand, n + 1);
+            used += n;
+        }
+        p += comma ? (size_t)(comma - p) + 1 : strlen(p);
+        if (comma && *p == '\0') {
+            eg_errf(err, errlen, "--%s: an empty name in '%s'", f->name, value);
+            goto fail;
+        }
+    }
+    memcpy(out, buf, used + 1);
+    free(buf);
+    return 0;
+fail:
+    free(buf);
+    return -1;
+}
+
 int eg_field_parse(const eg_field_t *f, void *obj, const char *value, char *err, size_t errlen)
 {
     char *base = (char *)obj + f->off;
@@ -224,6 +422,9 @@ int eg_field_parse(const eg_field_t *f, void *obj, const char *value, char *err,
         *(int *)base = mask;
         return 0;
     }
+    case EG_FT_HEADERS:
+    case EG_FT_COOKIES:
+        return parse_names(f, base, value, err, errlen);
     }
     eg_errf(err, errlen, "--%s: unknown field type", f->name);
     return -1;
@@ -234,6 +435,8 @@ void eg_field_format(const eg_field_t *f, const void *obj, char *buf, size_t len
     const char *base = (const char *)obj + f->off;
     switch (f->type) {
     case EG_FT_STR:
+    case EG_FT_HEADERS:
+    case EG_FT_COOKIES:
         snprintf(buf, len, "%s", base);
         return;
     case EG_FT_INT:
@@ -402,6 +605,19 @@ int eg_behavior_validate(const eg_behavior_t *b, char *err, size_t errlen)
                 b->path_pattern, b->min_ttl, b->default_ttl, b->max_ttl);
         return -1;
     }
+    /* The origin's only way to keep a per-viewer answer out of a cache whose key does not
+     * hold what it varies on is Cache-Control: private / no-store, and a min TTL above 0
+     * stores those too (as CloudFront does). */
+    if (b->min_ttl > 0 && (strcmp(b->origin_headers, "none") != 0 ||
+                           strcmp(b->origin_cookies, "none") != 0)) {
+        eg_errf(err, errlen,
+                "behavior %s: --origin-headers/--origin-cookies forward what the cache key does "
+                "not hold, and with min-ttl %d edgegate would store answers the origin marks "
+                "Cache-Control: private or no-store, so one viewer's answer could reach another; "
+                "set --min-ttl 0, or key them with --cache-headers/--cache-cookies",
+                b->path_pattern, b->min_ttl);
+        return -1;
+    }
     return 0;
 }
 
@@ -413,27 +629,120 @@ int eg_dist_validate(const eg_dist_info_t *d, char *err, size_t errlen)
     return eg_aliases_normalize(d->aliases, tmp, sizeof(tmp), err, errlen);
 }
 
+/* The characters CloudFront takes in a path pattern, plus '?' (its one-character wildcard)
+ * and '%' (escapes, decoded or checked below). */
+static int pattern_char_ok(unsigned char c)
+{
+    return c && (isalnum(c) || strchr("_-.*$/~\"'@:+&?%", c) != NULL);
+}
+
 int eg_pattern_normalize(const char *in, char *out, size_t outlen, char *err, size_t errlen)
 {
-    size_t n = strlen(in);
-    int slash = !(in[0] == '/' || strcmp(in, "*") == 0);
+    size_t n = strlen(in), len;
+    char *tmp, *norm = NULL;
+    const char *reason = NULL;
     if (n == 0) {
         eg_errf(err, errlen, "a path pattern cannot be empty");
         return -1;
     }
+    if (strcmp(in, "*") == 0) { /* the default behavior's pattern is not a path */
+        if (outlen < 2) {
+            eg_errf(err, errlen, "path pattern does not fit");
+            return -1;
+        }
+        memcpy(out, "*", 2);
+        return 0;
+    }
     for (const char *p = in; *p; p++) {
         unsigned char c = (unsigned char)*p;
-        if (c <= 0x20 || c >= 0x7f || strchr("#\\<>\"{}|^`", c)) {
-            eg_errf(err, errlen, "path pattern '%s': character '%c' is not allowed", in,
-                    c > 0x20 && c < 0x7f ? c : '?');
+        if (!pattern_char_ok(c)) {
+            if (c > 0x20 && c < 0x7f)
+                eg_errf(err, errlen,
+                        "path pattern '%s': character '%c' is not allowed (CloudFront allows "
+                        "A-Z a-z 0-9 _ - . * ? $ / ~ \" ' @ : + &)",
+                        in, c);
+            else
+                eg_errf(err, errlen,
+                        "path pattern: byte 0x%02x (a space, control or non-ASCII character) is "
+                        "not allowed (CloudFront allows A-Z a-z 0-9 _ - . * ? $ / ~ \" ' @ : + &)",
+                        c);
             return -1;
         }
     }
-    if (n + (size_t)slash + 1 > outlen || n + (size_t)slash >= EG_PATH_MAX) {
+    if (n > 4096) {
         eg_errf(err, errlen, "path pattern is longer than %d characters", EG_PATH_MAX - 1);
         return -1;
     }
-    snprintf(out, outlen, "%s%s", slash ? "/" : "", in);
+    /* CloudFront reads "images/x" as "/images/x"; the normalizer wants the slash */
+    tmp = eg_malloc(n + 2);
+    snprintf(tmp, n + 2, "%s%s", in[0] == '/' ? "" : "/", in);
+    len = strlen(tmp);
+    norm = eg_malloc(3 * len + 1);
+    if (eg_uri_normalize_path(tmp, len, 1, norm, 3 * len + 1, &reason) < 0) {
+        eg_errf(err, errlen, "path pattern '%s': %s", in, reason ? reason : "not a path");
+        goto fail;
+    }
+    /* What is left escaped is a character CloudFront does not take, except '"', which the
+     * normalizer always writes as %22 (as the front does for request paths). */
+    for (const char *p = strchr(norm, '%'); p; p = strchr(p + 1, '%')) {
+        unsigned v = 0;
+        if (sscanf(p + 1, "%2x", &v) != 1 || v == '"')
+            continue;
+        if (v > 0x20 && v < 0x7f && pattern_char_ok((unsigned char)v) && v != '%' && v != '?')
+            eg_errf(err, errlen, "path pattern '%s': write %c itself instead of %%%.2s", in,
+                    (char)v, p + 1);
+        else if (v > 0x20 && v < 0x7f)
+            eg_errf(err, errlen,
+                    "path pattern '%s': %%%.2s is the character '%c', which is not allowed in "
+                    "path patterns", in, p + 1, (char)v);
+        else
+            eg_errf(err, errlen,
+                    "path pattern '%s': %%%.2s (a space, control or non-ASCII byte) is not "
+                    "allowed in path patterns", in, p + 1);
+        goto fail;
+    }
+    if (strlen(norm) >= EG_PATH_MAX || strlen(norm) + 1 > outlen) {
+        eg_errf(err, errlen, "path pattern is longer than %d characters", EG_PATH_MAX - 1);
+        goto fail;
+    }
+    memcpy(out, norm, strlen(norm) + 1);
+    free(tmp);
+    free(norm);
+    return 0;
+fail:
+    free(tmp);
+    free(norm);
+    return -1;
+}
+
+int eg_invalidation_path_normalize(const char *in, char *out, size_t outlen, char *err,
+                                   size_t errlen)
+{
+    size_t n = strlen(in);
+    const char *star = strchr(in, '*'), *reason = NULL;
+    if (in[0] != '/') {
+        eg_errf(err, errlen, "invalidation path '%s' must start with /", in);
+        return -1;
+    }
+    if (star && star[1] != '\0') {
+        eg_errf(err, errlen, "invalidation path '%s': * may only be the last character", in);
+        return -1;
+    }
+    if (strchr(in, '?')) {
+        eg_errf(err, errlen,
+                "invalidation path '%s': no query string; a path removes its objects for every "
+                "query string",
+                in);
+        return -1;
+    }
+    if (n > 4096) {
+        eg_errf(err, errlen, "invalidation path is longer than 4096 characters");
+        return -1;
+    }
+    if (eg_uri_normalize_path(in, n, 1, out, outlen, &reason) < 0) {
+        eg_errf(err, errlen, "invalidation path '%s': %s", in, reason ? reason : "not a path");
+        return -1;
+    }
     return 0;
 }
 

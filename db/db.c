@@ -467,15 +467,90 @@ static int write_stmt(eg_db_t *db, const char *sql, const char *what, char *err,
     return sqlite3_changes(db->sql);
 }
 
-int eg_db_dist_rm(eg_db_t *db, const char *id, char *err, size_t errlen)
+int eg_db_dist_rm(eg_db_t *db, const char *id, int force, char *err, size_t errlen)
 {
-    int n = write_stmt(db, "DELETE FROM distributions WHERE id = ?", "removing distribution",
-                       err, errlen, 1, id);
-    if (n == 0) {
-        eg_errf(err, errlen, "no distribution %s", id);
+    sqlite3_stmt *st;
+    int exists = 0, n_origins = 0, n_behaviors = 0, n;
+    if (begin(db, err, errlen) < 0)
         return -1;
+    st = prepare(db,
+                 "SELECT EXISTS (SELECT 1 FROM distributions WHERE id = ?1), "
+                 "(SELECT count(*) FROM origins WHERE dist_id = ?1), "
+                 "(SELECT count(*) FROM behaviors WHERE dist_id = ?1)",
+                 err, errlen);
+    if (st == NULL)
+        goto fail;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_finalize(st);
+        fail_sql(db, err, errlen, "reading distribution");
+        goto fail;
     }
-    return n < 0 ? -1 : 0;
+    exists = sqlite3_column_int(st, 0);
+    n_origins = sqlite3_column_int(st, 1);
+    n_behaviors = sqlite3_column_int(st, 2);
+    sqlite3_finalize(st);
+    if (!exists) {
+        eg_errf(err, errlen, "no distribution %s", id);
+        goto fail;
+    }
+    /* Deleting a distribution takes its origins and behaviors with it; a script that meant to
+     * delete an empty one should not take a configured one by mistake. */
+    if (!force && (n_origins || n_behaviors)) {
+        eg_errf(err, errlen,
+                "distribution %s still has %d origin%s and %d behavior%s; remove them first, or "
+                "repeat with --force to delete it with all of them (its cached objects are "
+                "dropped too)",
+                id, n_origins, n_origins == 1 ? "" : "s", n_behaviors,
+                n_behaviors == 1 ? "" : "s");
+        goto fail;
+    }
+    n = write_stmt(db, "DELETE FROM distributions WHERE id = ?", "removing distribution", err,
+                   errlen, 1, id);
+    if (n <= 0) {
+        if (n == 0)
+            eg_errf(err, errlen, "no distribution %s", id);
+        goto fail;
+    }
+    if (commit(db, err, errlen) < 0)
+        goto fail;
+    return 0;
+fail:
+    rollback(db);
+    return -1;
+}
+
+int eg_db_dist_generations(eg_db_t *db, eg_dist_gen_t **out, size_t *n, char *err,
+                           size_t errlen)
+{
+    sqlite3_stmt *st = prepare(db, "SELECT id, generation FROM distributions ORDER BY id", err,
+                               errlen);
+    eg_dist_gen_t *v = NULL;
+    size_t cnt = 0, cap = 0;
+    int rc;
+    *out = NULL;
+    *n = 0;
+    if (st == NULL)
+        return -1;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *id = (const char *)sqlite3_column_text(st, 0);
+        if (cnt == cap) {
+            cap = cap ? cap * 2 : 8;
+            v = eg_realloc(v, cap * sizeof(*v));
+        }
+        memset(&v[cnt], 0, sizeof(v[cnt]));
+        snprintf(v[cnt].id, sizeof(v[cnt].id), "%s", id ? id : "");
+        v[cnt].generation = sqlite3_column_int64(st, 1);
+        cnt++;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        free(v);
+        return fail_sql(db, err, errlen, "reading distributions");
+    }
+    *out = v;
+    *n = cnt;
+    return 0;
 }
 
 static int dist_must_exist(eg_db_t *db, const char *dist, char *err, size_t errlen)

@@ -6,7 +6,15 @@
 #include "edgegate/common.h"
 #include "edgegate/front.h"
 
-typedef enum { OT_STR, OT_INT, OT_SIZE, OT_LIST, OT_FLAG_HELP, OT_FLAG_VERSION } opt_type_t;
+typedef enum {
+    OT_STR,
+    OT_INT,
+    OT_SIZE,
+    OT_LIST,
+    OT_VIEWER_POLICY,
+    OT_FLAG_HELP,
+    OT_FLAG_VERSION
+} opt_type_t;
 
 typedef struct {
     const char *name;
@@ -19,6 +27,53 @@ typedef struct {
 } opt_t;
 
 #define O(m) offsetof(eg_front_opts_t, m)
+
+/* CloudFront's viewer security policies ("Supported protocols and ciphers between viewers and
+ * CloudFront") as GnuTLS priority strings. GnuTLS enables every (key exchange, cipher, MAC)
+ * suite the lists combine to, so a policy cannot name suites one by one: where CloudFront
+ * leaves out a combination GnuTLS cannot (TLS_RSA_AES_256_CBC_SHA256 from TLSv1.2_2018 on
+ * down; the ECDHE 3DES suites in TLSv1) the string allows it; README.md lists each difference.
+ * AEAD suites come before CBC ones (CloudFront puts some CBC suites first) so that a viewer
+ * that can do either gets AEAD. Curves are CloudFront's three; signatures GnuTLS's defaults. */
+#define VP_SUFFIX ":-GROUP-ALL:+GROUP-X25519:+GROUP-SECP256R1:+GROUP-SECP384R1:%SERVER_PRECEDENCE"
+#define VP_AEAD "-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:+CHACHA20-POLY1305"
+
+static const struct {
+    const char *name;
+    const char *priorities; /* NULL: CloudFront has it, GnuTLS cannot offer it */
+    const char *why_not;
+} viewer_policies[] = {
+    {"TLSv1.2_2021", /* TLS 1.2 with ECDHE and AEAD only, and TLS 1.3 */
+     "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:" VP_AEAD ":-MAC-ALL:+AEAD"
+     ":-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA" VP_SUFFIX,
+     NULL},
+    {"TLSv1.2_2019", /* adds ECDHE with AES-CBC and SHA-256/384 MACs */
+     "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:" VP_AEAD ":+AES-128-CBC:+AES-256-CBC"
+     ":-MAC-ALL:+AEAD:+SHA256:+SHA384:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA" VP_SUFFIX,
+     NULL},
+    {"TLSv1.2_2018", /* adds RSA key exchange */
+     "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:" VP_AEAD ":+AES-128-CBC:+AES-256-CBC"
+     ":-MAC-ALL:+AEAD:+SHA256:+SHA384:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:+RSA" VP_SUFFIX,
+     NULL},
+    {"TLSv1.1_2016", /* adds TLS 1.1 and the SHA-1 CBC suites */
+     "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:+VERS-TLS1.1:" VP_AEAD
+     ":+AES-128-CBC:+AES-256-CBC:-MAC-ALL:+AEAD:+SHA256:+SHA384:+SHA1"
+     ":-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:+RSA" VP_SUFFIX,
+     NULL},
+    {"TLSv1_2016", /* adds TLS 1.0 */
+     "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:+VERS-TLS1.1:+VERS-TLS1.0:" VP_AEAD
+     ":+AES-128-CBC:+AES-256-CBC:-MAC-ALL:+AEAD:+SHA256:+SHA384:+SHA1"
+     ":-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:+RSA" VP_SUFFIX,
+     NULL},
+    {"TLSv1", /* adds 3DES (SWEET32) */
+     "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:+VERS-TLS1.1:+VERS-TLS1.0:" VP_AEAD
+     ":+AES-128-CBC:+AES-256-CBC:+3DES-CBC:-MAC-ALL:+AEAD:+SHA256:+SHA384:+SHA1"
+     ":-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:+RSA" VP_SUFFIX,
+     NULL},
+    {"SSLv3", NULL,
+     "GnuTLS cannot offer SSL 3.0 (Debian's is built without it; RFC 7568 forbids it): "
+     "choose TLSv1 or a newer policy"},
+};
 
 static const opt_t options[] = {
     {"db", "PATH", OT_STR, O(db), 0, 0, NULL,
@@ -46,6 +101,8 @@ static const opt_t options[] = {
      "cache memory bound, bytes (K, M, G suffixes)"},
     {"route-cache", "N", OT_INT, O(route_cache), 0, 1 << 24, "65536",
      "policy answers remembered until the configuration changes (0: ask every time)"},
+    {"viewer-security-policy", "NAME", OT_VIEWER_POLICY, O(viewer_policy), 0, 0, "TLSv1.2_2021",
+     "CloudFront security policy: the TLS versions and ciphers the HTTPS listener offers"},
     {"threads", "N", OT_INT, O(threads), 1, 256, "2",
      "event threads per listener (requests that wait on origins run in threads of their own)"},
     {"run-dir", "DIR", OT_STR, O(run_dir), 0, 0, NULL,
@@ -54,8 +111,26 @@ static const opt_t options[] = {
     {"version", NULL, OT_FLAG_VERSION, 0, 0, 0, NULL, "print the version"},
 };
 
+/* The policies GnuTLS can offer, for --help and for the error naming the choices. */
+static const char *policy_names(char *buf, size_t size)
+{
+    size_t len = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < EG_ARRAY_LEN(viewer_policies); i++) {
+        int n;
+        if (viewer_policies[i].priorities == NULL)
+            continue;
+        n = snprintf(buf + len, size - len, "%s%s", len ? ", " : "", viewer_policies[i].name);
+        if (n < 0 || (size_t)n >= size - len)
+            break; /* six short names fit; a cut list still reads */
+        len += (size_t)n;
+    }
+    return buf;
+}
+
 static void usage(FILE *out)
 {
+    char names[256];
     fprintf(out, "Usage: edgegate [OPTION]...\n\n"
                  "CloudFront-style HTTPS rules in front of your own servers: viewer protocol\n"
                  "policy per cache behavior, origin protocol policy, certificate checks and a\n"
@@ -64,9 +139,11 @@ static void usage(FILE *out)
         char left[64];
         const opt_t *o = &options[i];
         snprintf(left, sizeof(left), "--%s%s%s", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
-        fprintf(out, "  %-26s %s", left, o->help);
+        fprintf(out, "  %-30s %s", left, o->help);
         if (o->def)
             fprintf(out, " [%s]", o->def);
+        if (o->type == OT_VIEWER_POLICY)
+            fprintf(out, "\n  %-30s one of %s", "", policy_names(names, sizeof(names)));
         fputc('\n', out);
     }
     fprintf(out, "\nEnvironment: EDGEGATE_DB names the database when --db is not given.\n");
@@ -87,6 +164,25 @@ static int parse_size(const char *s, long long *out)
     default: break;
     }
     return *end == '\0' ? (*out = v, 0) : -1;
+}
+
+static int set_viewer_policy(eg_front_opts_t *eo, const opt_t *o, const char *val)
+{
+    char names[256];
+    for (size_t i = 0; i < EG_ARRAY_LEN(viewer_policies); i++) {
+        if (strcmp(val, viewer_policies[i].name) != 0)
+            continue;
+        if (viewer_policies[i].priorities == NULL) {
+            fprintf(stderr, "edgegate: --%s %s: %s\n", o->name, val, viewer_policies[i].why_not);
+            return -1;
+        }
+        eo->viewer_policy = viewer_policies[i].name;
+        eo->viewer_priorities = viewer_policies[i].priorities;
+        return 0;
+    }
+    fprintf(stderr, "edgegate: --%s: '%s' is not a CloudFront security policy; choose from %s\n",
+            o->name, val, policy_names(names, sizeof(names)));
+    return -1;
 }
 
 static int set_opt(eg_front_opts_t *eo, const opt_t *o, const char *val)
@@ -125,6 +221,8 @@ static int set_opt(eg_front_opts_t *eo, const opt_t *o, const char *val)
         eo->resolve = eg_realloc(eo->resolve, (eo->n_resolve + 1) * sizeof(char *));
         eo->resolve[eo->n_resolve++] = eg_strdup(val);
         return 0;
+    case OT_VIEWER_POLICY:
+        return set_viewer_policy(eo, o, val);
     default:
         return 0;
     }

@@ -3,9 +3,11 @@
 #include <ctype.h>
 #include <string.h>
 
+#include "edgegate/common.h"
 #include "edgegate/http.h"
 #include "edgegate/pattern.h"
 #include "edgegate/policy.h"
+#include "edgegate/uri.h"
 
 size_t eg_policy_host_name(const char *host, const char **name)
 {
@@ -39,21 +41,76 @@ size_t eg_policy_host_name(const char *host, const char **name)
     return n;
 }
 
+/* Bytes a Location value must not hold as they are: controls, space, DEL and non-ASCII
+ * (header framing), and what RFC 3986 does not allow in a URI. '#' too: a request target
+ * never carries a fragment, so one here can only be an attack on the redirect. */
+static int location_escape(unsigned char c)
+{
+    return c < 0x21 || c >= 0x7f || strchr("\"<>\\^`{|}#", c) != NULL;
+}
+
+/* Appends s[0..n) to buf at *used, percent-encoding; -1 when it does not fit. */
+static int put_encoded(char *buf, size_t len, size_t *used, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        size_t need = location_escape(c) ? 3 : 1;
+        if (*used + need >= len)
+            return -1;
+        if (need == 3) {
+            buf[(*used)++] = '%';
+            buf[(*used)++] = hex[c >> 4];
+            buf[(*used)++] = hex[c & 15];
+        } else {
+            buf[(*used)++] = (char)c;
+        }
+    }
+    buf[*used] = '\0';
+    return 0;
+}
+
+/* The host a redirect names: the Host's name, else the address the viewer reached (a bare
+ * IPv6 address in brackets), else "localhost"; never anything a header cannot carry. */
+static size_t location_host(const eg_policy_req_t *r, const char **name, char *tmp, size_t tlen)
+{
+    size_t n = eg_policy_host_name(r->host, name);
+    const char *sn = r->server_name;
+    if (n)
+        return n;
+    if (sn && (n = eg_policy_host_name(sn, name)) > 0 && (*name)[n] == '\0')
+        return n;
+    if (sn && strchr(sn, ':') && strlen(sn) + 3 <= tlen &&
+        strspn(sn, "0123456789abcdefABCDEF:.") == strlen(sn)) {
+        snprintf(tmp, tlen, "[%s]", sn);
+        *name = tmp;
+        return strlen(tmp);
+    }
+    *name = "localhost";
+    return strlen(*name);
+}
+
 int eg_policy_location(const eg_policy_req_t *r, char *buf, size_t len)
 {
     const char *name = NULL;
-    size_t nlen = eg_policy_host_name(r->host, &name);
+    char tmp[64];
+    size_t nlen = location_host(r, &name, tmp, sizeof(tmp)), used;
     char port[16] = "";
     int n;
-    if (nlen == 0) {
-        name = r->server_name ? r->server_name : "localhost";
-        nlen = strlen(name);
-    }
     if (r->public_https_port != 443)
         snprintf(port, sizeof(port), ":%d", r->public_https_port);
-    n = snprintf(buf, len, "https://%.*s%s%.*s%s%s", (int)nlen, name, port, (int)r->path_len,
-                 r->path, r->query ? "?" : "", r->query ? r->query : "");
-    return n < 0 || (size_t)n >= len ? -1 : 0;
+    n = snprintf(buf, len, "https://%.*s%s", (int)nlen, name, port);
+    if (n < 0 || (size_t)n >= len)
+        return -1;
+    used = (size_t)n;
+    if (put_encoded(buf, len, &used, r->path, r->path_len) < 0)
+        return -1;
+    if (r->query) {
+        if (put_encoded(buf, len, &used, "?", 1) < 0 ||
+            put_encoded(buf, len, &used, r->query, strlen(r->query)) < 0)
+            return -1;
+    }
+    return 0;
 }
 
 static void final(eg_policy_decision_t *d, int status, const char *reason)
@@ -101,6 +158,7 @@ void eg_policy_decide(const eg_config_t *c, const eg_policy_req_t *r, eg_policy_
         switch (d->behavior->viewer_protocol) {
         case EG_VPP_HTTPS_ONLY:
             final(d, 403, "This resource is served over HTTPS only.");
+            d->https_link = 1;
             return;
         case EG_VPP_REDIRECT_TO_HTTPS:
             if (bit & (eg_method_bit("GET") | eg_method_bit("HEAD")))
@@ -133,33 +191,97 @@ void eg_policy_decide(const eg_config_t *c, const eg_policy_req_t *r, eg_policy_
     d->origin_port = d->origin_https ? d->origin->https_port : d->origin->http_port;
 }
 
+/* Appends s HTML-escaped, so nothing from the request can become markup. */
+static void html_escaped(eg_buf_t *out, const char *s)
+{
+    for (; *s; s++) {
+        switch (*s) {
+        case '&':
+            eg_buf_adds(out, "&amp;");
+            break;
+        case '<':
+            eg_buf_adds(out, "&lt;");
+            break;
+        case '>':
+            eg_buf_adds(out, "&gt;");
+            break;
+        case '"':
+            eg_buf_adds(out, "&quot;");
+            break;
+        case '\'':
+            eg_buf_adds(out, "&#39;");
+            break;
+        default:
+            eg_buf_add(out, s, 1);
+        }
+    }
+}
+
+/* A final status with a small page; the reason is one of the fixed sentences above, and the
+ * link (for a refusal of HTTP) is the https:// URL of the same path, without the query. */
+static void write_page(eg_buf_t *out, const eg_policy_req_t *r, int status, const char *reason,
+                       int https_link)
+{
+    eg_buf_printf(out,
+                  "Status: %d %s\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
+                  "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>%d %s</title>"
+                  "</head>\n<body><h1>%d ERROR</h1>\n<h2>The request could not be satisfied."
+                  "</h2>\n<p>",
+                  status, eg_http_reason(status), status, eg_http_reason(status), status);
+    html_escaped(out, reason ? reason : "The request could not be satisfied.");
+    eg_buf_adds(out, "</p>\n");
+    if (https_link && r && r->path) {
+        eg_policy_req_t same = *r;
+        size_t len = 3 * r->path_len + 512;
+        char *url = eg_malloc(len);
+        same.query = NULL;
+        if (eg_policy_location(&same, url, len) == 0) {
+            eg_buf_adds(out, "<p>Use HTTPS: <a href=\"");
+            html_escaped(out, url);
+            eg_buf_adds(out, "\">");
+            html_escaped(out, url);
+            eg_buf_adds(out, "</a></p>\n");
+        }
+        free(url);
+    }
+    eg_buf_adds(out, "<hr><p>Generated by edgegate.</p>\n</body></html>\n");
+}
+
 void eg_policy_write_answer(eg_buf_t *out, long long version, const eg_policy_req_t *r,
                             const eg_policy_decision_t *d)
 {
-    char loc[4096];
-    char ssl[64];
+    char ssl[64], lists[4][EG_NAME_LIST_MAX];
+    static const char *const list_fields[4] = {"cache-headers", "cache-cookies",
+                                               "origin-headers", "origin-cookies"};
     eg_buf_printf(out, "X-Eg-Config: %lld\r\n", version);
     if (d->dist)
         eg_buf_printf(out, "X-Eg-Dist: %s\r\n", d->dist->info.id);
     if (d->behavior)
         eg_buf_printf(out, "X-Eg-Behavior: %s\r\n", d->behavior->path_pattern);
     if (d->status == 301 || d->status == 307) {
-        if (eg_policy_location(r, loc, sizeof(loc)) < 0) {
-            eg_buf_adds(out, "Status: 414 URI Too Long\r\nContent-Length: 0\r\n\r\n");
+        size_t len = 3 * (r->path_len + (r->query ? strlen(r->query) + 1 : 0)) + 512;
+        char *loc = eg_malloc(len);
+        if (eg_policy_location(r, loc, len) < 0) {
+            free(loc);
+            write_page(out, r, 414, "The address to redirect to would be too long.", 0);
             return;
         }
         /* Redirects carry headers only: the viewer is charged for request and headers. */
         eg_buf_printf(out, "Status: %d %s\r\nLocation: %s\r\nContent-Length: 0\r\n\r\n",
                       d->status, eg_http_reason(d->status), loc);
+        free(loc);
         return;
     }
     if (d->status) {
-        eg_buf_printf(out, "Status: %d %s\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n%s\n",
-                      d->status, eg_http_reason(d->status), d->reason);
+        write_page(out, r, d->status, d->reason, d->https_link);
         return;
     }
     eg_field_format(eg_field_find(eg_origin_fields, eg_origin_nfields, "ssl-protocols"), d->origin,
                     ssl, sizeof(ssl));
+    /* spelled by the settings table, so the front parses them with the same rules */
+    for (int i = 0; i < 4; i++)
+        eg_field_format(eg_field_find(eg_behavior_fields, eg_behavior_nfields, list_fields[i]),
+                        d->behavior, lists[i], sizeof(lists[i]));
     eg_buf_printf(out,
                   "Status: 200 OK\r\n"
                   "X-Eg-Action: forward\r\n"
@@ -175,10 +297,44 @@ void eg_policy_write_answer(eg_buf_t *out, long long version, const eg_policy_re
                   "X-Eg-Forward-Query: %d\r\n"
                   "X-Eg-Cached-Methods: %s\r\n"
                   "X-Eg-TTL: %d,%d,%d\r\n"
+                  "X-Eg-Cache-Headers: %s\r\n"
+                  "X-Eg-Cache-Cookies: %s\r\n"
+                  "X-Eg-Origin-Headers: %s\r\n"
+                  "X-Eg-Origin-Cookies: %s\r\n"
                   "\r\n",
                   d->origin->id, d->origin->domain, d->origin_https ? "https" : "http",
                   d->origin_port, d->origin->origin_path, ssl, d->origin->read_timeout,
                   d->origin->keepalive_timeout, d->behavior->forward_host,
                   d->behavior->forward_query, eg_methods_name(d->behavior->cached_methods),
-                  d->behavior->min_ttl, d->behavior->default_ttl, d->behavior->max_ttl);
+                  d->behavior->min_ttl, d->behavior->default_ttl, d->behavior->max_ttl, lists[0],
+                  lists[1], lists[2], lists[3]);
+}
+
+int eg_policy_answer(const eg_config_t *c, eg_policy_req_t *r, const char *target, size_t len,
+                     eg_buf_t *out, const char **why)
+{
+    eg_policy_decision_t d;
+    eg_uri_t u;
+    int status;
+    *why = NULL;
+    /* Decide only on the normalized path, so a path spelled another way ("/a/../secure/x",
+     * "/%73ecure/x") cannot slip past the behavior meant for it. */
+    status = eg_uri_parse(target, len, r->method, &u, why);
+    if (status) {
+        memset(&d, 0, sizeof(d));
+        d.status = status;
+        d.reason = "The request target is not valid.";
+        eg_policy_write_answer(out, c->version, r, &d);
+        return status;
+    }
+    r->path = u.path;
+    r->path_len = u.path_len;
+    r->query = u.query;
+    eg_policy_decide(c, r, &d);
+    eg_policy_write_answer(out, c->version, r, &d);
+    r->path = NULL;
+    r->path_len = 0;
+    r->query = NULL;
+    eg_uri_free(&u);
+    return 0;
 }

@@ -66,14 +66,14 @@ static const char *param(FCGX_Request *rq, const char *name)
 static void serve(worker_t *w, FCGX_Request *rq)
 {
     eg_policy_req_t r;
-    eg_policy_decision_t d;
     eg_buf_t out = {0};
     const char *uri = param(rq, "REQUEST_URI");
     const char *proto = param(rq, "SERVER_PROTOCOL");
     const char *https = param(rq, "HTTPS");
     const char *scheme = param(rq, "REQUEST_SCHEME");
     const char *port = param(rq, "EG_HTTPS_PORT");
-    const char *q;
+    const char *reason = NULL;
+    int status;
 
     memset(&r, 0, sizeof(r));
     r.method = param(rq, "REQUEST_METHOD");
@@ -86,10 +86,6 @@ static void serve(worker_t *w, FCGX_Request *rq)
                               "configuration\n");
         return;
     }
-    q = strchr(uri, '?');
-    r.path = uri;
-    r.path_len = q ? (size_t)(q - uri) : strlen(uri);
-    r.query = q ? q + 1 : NULL;
     r.http10 = proto == NULL || strcmp(proto, "HTTP/1.0") == 0 || strcmp(proto, "HTTP/0.9") == 0;
     r.https = (https && strcasecmp(https, "on") == 0) || (scheme && strcmp(scheme, "https") == 0);
     r.host = param(rq, "HTTP_HOST");
@@ -98,8 +94,9 @@ static void serve(worker_t *w, FCGX_Request *rq)
     if (r.public_https_port <= 0 || r.public_https_port > 65535)
         r.public_https_port = 443;
 
-    eg_policy_decide(w->config, &r, &d);
-    eg_policy_write_answer(&out, w->config->version, &r, &d);
+    status = eg_policy_answer(w->config, &r, uri, strlen(uri), &out, &reason);
+    if (status)
+        eg_log_warn("refused a request target with %d: %s", status, reason ? reason : "?");
     FCGX_PutStr(out.data, (int)out.len, rq->out);
     eg_buf_free(&out);
 }

@@ -1,5 +1,6 @@
 /* Reading the worker's answer into a route, and the route cache (a chained hash table under
  * a read-write lock, emptied whole when the configuration changes or it fills up). */
+#include <assert.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <strings.h>
@@ -23,6 +24,10 @@ void eg_route_unref(eg_route_t *r)
     }
     free(r->headers);
     free(r->body);
+    free(r->cache_headers);
+    free(r->cache_cookies);
+    free(r->origin_headers);
+    free(r->origin_cookies);
     free(r);
 }
 
@@ -52,6 +57,29 @@ static int hdr_int(const eg_header_t *h, long min, long max, int *out)
         return -1;
     *out = (int)v;
     return 0;
+}
+
+/* A forwarding list, checked and spelled by the behavior settings table: the front keeps
+ * only what egctl would have accepted, whatever a worker (or a stand-in) sent. */
+static int parse_list(char **dst, const eg_header_t *h, const char *field)
+{
+    const eg_field_t *f = eg_field_find(eg_behavior_fields, eg_behavior_nfields, field);
+    eg_behavior_t *b;
+    char *tmp;
+    int rc = -1;
+    assert(f != NULL);
+    if (h->value_len >= f->size)
+        return -1;
+    b = eg_calloc(1, sizeof(*b));
+    tmp = eg_strndup(h->value, h->value_len);
+    if (eg_field_parse(f, b, tmp, NULL, 0) == 0) {
+        free(*dst);
+        *dst = eg_strdup((char *)b + f->off);
+        rc = 0;
+    }
+    free(tmp);
+    free(b);
+    return rc;
 }
 
 static int parse_forward_header(eg_route_t *r, const eg_header_t *h, unsigned *seen)
@@ -107,6 +135,14 @@ static int parse_forward_header(eg_route_t *r, const eg_header_t *h, unsigned *s
             return -1;
         return 0;
     }
+    if (hdr_is(h, "X-Eg-Cache-Headers"))
+        return parse_list(&r->cache_headers, h, "cache-headers");
+    if (hdr_is(h, "X-Eg-Cache-Cookies"))
+        return parse_list(&r->cache_cookies, h, "cache-cookies");
+    if (hdr_is(h, "X-Eg-Origin-Headers"))
+        return parse_list(&r->origin_headers, h, "origin-headers");
+    if (hdr_is(h, "X-Eg-Origin-Cookies"))
+        return parse_list(&r->origin_cookies, h, "origin-cookies");
     return 0; /* unknown X-Eg-* headers are for newer fronts */
 }
 
@@ -127,6 +163,11 @@ int eg_route_parse(const eg_http_head_t *h, const char *body, size_t body_len, e
     r->default_ttl = 86400;
     r->max_ttl = 31536000;
     r->forward_query = 1;
+    /* nothing extra is forwarded unless the worker says so (an older worker does not) */
+    r->cache_headers = eg_strdup("none");
+    r->cache_cookies = eg_strdup("none");
+    r->origin_headers = eg_strdup("none");
+    r->origin_cookies = eg_strdup("none");
     if (ver == NULL || copy_str(tmp, sizeof(tmp), ver) < 0 ||
         sscanf(tmp, "%lld", &r->config_version) != 1) {
         eg_errf(err, errlen, "policy answer has no X-Eg-Config version");

@@ -7,7 +7,7 @@ EG_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 EG_BUILD_PKGS="gcc make autoconf automake pkg-config libmicrohttpd-dev libfcgi-dev libssl-dev
   libgnutls28-dev libsqlite3-dev"
 EG_RUN_PKGS="openssl nginx libnginx-mod-http-echo"
-EG_TEST_PKGS="python3 procps"
+EG_TEST_PKGS="python3 procps apache2 lighttpd testssl.sh"
 EG_BENCH_PKGS="wrk"
 
 eg_say() { printf '==> %s\n' "$*" >&2; }

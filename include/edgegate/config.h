@@ -9,6 +9,8 @@
 #define EG_ID_MAX 64
 #define EG_NAME_MAX 256
 #define EG_PATH_MAX 256
+/* A forwarding setting: "none", "all", "all-viewer" or a comma-separated list of names. */
+#define EG_NAME_LIST_MAX 512
 #define EG_DEFAULT_DIST "default"
 
 typedef enum { EG_VPP_ALLOW_ALL = 0, EG_VPP_REDIRECT_TO_HTTPS, EG_VPP_HTTPS_ONLY } eg_viewer_policy_t;
@@ -42,7 +44,14 @@ typedef struct {
     int min_ttl, default_ttl, max_ttl;
     int forward_host;  /* 0/1: send the viewer's Host to the origin */
     int forward_query; /* 0/1: forward the query string (and key the cache on it) */
-    int precedence;    /* evaluation order among non-default behaviors, 0 first */
+    /* CloudFront's cache policy (keyed and forwarded) and origin request policy (forwarded,
+     * not keyed), spelled as egctl prints them: a word, or names joined by ',' without
+     * spaces; header names in canonical case (Accept-Language), cookie names as given. */
+    char cache_headers[EG_NAME_LIST_MAX];  /* "none" or header names */
+    char cache_cookies[EG_NAME_LIST_MAX];  /* "none", "all" or cookie names */
+    char origin_headers[EG_NAME_LIST_MAX]; /* "none", "all-viewer" or header names */
+    char origin_cookies[EG_NAME_LIST_MAX]; /* "none", "all" or cookie names */
+    int precedence; /* evaluation order among non-default behaviors, 0 first */
 } eg_behavior_t;
 
 typedef struct {
@@ -68,22 +77,36 @@ typedef struct {
 
 /* --- the settings table ------------------------------------------------------------ */
 
-typedef enum { EG_FT_STR, EG_FT_INT, EG_FT_ENUM, EG_FT_SET, EG_FT_BOOL } eg_ftype_t;
+/* HEADERS and COOKIES are lists of names (HTTP tokens) or one of the words in choices
+ * ("none|all"); header names are stored in canonical case, cookie names as given. */
+typedef enum {
+    EG_FT_STR,
+    EG_FT_INT,
+    EG_FT_ENUM,
+    EG_FT_SET,
+    EG_FT_BOOL,
+    EG_FT_HEADERS,
+    EG_FT_COOKIES
+} eg_ftype_t;
 
 enum {
     EG_FF_KEY = 1,  /* the object's name: positional in egctl, not settable */
     EG_FF_LIST = 2, /* shown by `list` */
+    /* forwarded without being part of the cache key: Authorization is refused here, since
+     * the cache would answer one viewer's authorized request for another */
+    EG_FF_UNKEYED = 4,
 };
 
 typedef struct {
     const char *name;    /* egctl option (without --), JSON key, list column */
     const char *column;  /* SQL column (never user input) */
     eg_ftype_t type;
-    const char *choices; /* ENUM and SET: "a|b|c", index or bit order */
-    long min, max;       /* INT bounds; STR: max length */
+    const char *choices; /* ENUM and SET: "a|b|c", index or bit order; HEADERS, COOKIES: the
+                            words allowed instead of names */
+    long min, max;       /* INT bounds; STR, HEADERS, COOKIES: max length */
     const char *def;     /* default, spelled as the user spells it */
     size_t off;          /* offset in the struct */
-    size_t size;         /* STR: buffer size */
+    size_t size;         /* STR, HEADERS, COOKIES: buffer size */
     unsigned flags;
     const char *help;
 } eg_field_t;
@@ -115,8 +138,16 @@ unsigned eg_method_bit(const char *method);
 int eg_origin_validate(const eg_origin_t *o, char *err, size_t errlen);
 int eg_behavior_validate(const eg_behavior_t *b, char *err, size_t errlen);
 int eg_dist_validate(const eg_dist_info_t *d, char *err, size_t errlen);
-/* Canonical form of a path pattern (a leading slash is added); -1 if it is not one. */
+/* Canonical form of a path pattern: a leading slash added, then normalized as request paths
+ * are (eg_uri_normalize_path: dot segments removed, slashes merged, unreserved escapes
+ * decoded, '"' stored as %22), so a pattern matches the paths the front compares it with.
+ * "*" stays "*". -1 with the reason when it holds a character CloudFront refuses in path
+ * patterns (it allows A-Z a-z 0-9 _ - . * ? $ / ~ " ' @ : + &), or does not normalize. */
 int eg_pattern_normalize(const char *in, char *out, size_t outlen, char *err, size_t errlen);
+/* Canonical form of an invalidation path: starts with '/', '*' only last, no query, then
+ * normalized as request paths are. -1 with the reason. */
+int eg_invalidation_path_normalize(const char *in, char *out, size_t outlen, char *err,
+                                   size_t errlen);
 /* Canonical alias list: lower case, comma-separated, each a host name. */
 int eg_aliases_normalize(const char *in, char *out, size_t outlen, char *err, size_t errlen);
 /* Validates an identifier for distributions and origins. */

@@ -29,8 +29,21 @@ int eg_db_config_load(eg_db_t *db, eg_config_t **out, char *err, size_t errlen);
 /* Lookups answer 1 when found, 0 when not, -1 on error. */
 int eg_db_dist_get(eg_db_t *db, const char *id, eg_dist_info_t *out, char *err, size_t errlen);
 int eg_db_dist_put(eg_db_t *db, const eg_dist_info_t *d, int create, char *err, size_t errlen);
-int eg_db_dist_rm(eg_db_t *db, const char *id, char *err, size_t errlen);
+/* Deletes the distribution; one that still has origins or behaviors only with force (they go
+ * with it). */
+int eg_db_dist_rm(eg_db_t *db, const char *id, int force, char *err, size_t errlen);
 int eg_db_dist_list(eg_db_t *db, eg_dist_info_t **out, size_t *n, char *err, size_t errlen);
+
+/* A distribution's generation is new on every insert, so the front can tell a distribution
+ * deleted and re-created under the same id from one that stayed (and drop its objects). */
+typedef struct {
+    char id[EG_ID_MAX];
+    long long generation;
+} eg_dist_gen_t;
+
+/* Every distribution's generation, ordered by id; *out is owned by the caller (free). */
+int eg_db_dist_generations(eg_db_t *db, eg_dist_gen_t **out, size_t *n, char *err,
+                           size_t errlen);
 
 int eg_db_origin_get(eg_db_t *db, const char *dist, const char *id, eg_origin_t *out, char *err,
                      size_t errlen);

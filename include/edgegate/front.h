@@ -33,6 +33,10 @@ typedef struct {
     char *run_dir;
     int route_cache;
     int threads;
+    /* --viewer-security-policy: CloudFront's policy name and the GnuTLS priority string it
+     * maps to; both borrowed from front_opts.c's static table */
+    const char *viewer_policy;
+    const char *viewer_priorities;
 } eg_front_opts_t;
 
 typedef struct eg_listener {
@@ -57,6 +61,9 @@ typedef struct eg_front {
     unsigned long long boot_id;
     unsigned long long requests; /* atomic counter for request ids */
     int jobs; /* atomic: job and pump threads running */
+    /* atomic: the configuration version at which the watcher last dropped a deleted
+     * distribution's objects; a fill whose route is older does not store what it fetched */
+    long long purge_version;
     char run_dir[256];
     int own_run_dir;
 } eg_front_t;
@@ -70,6 +77,16 @@ int eg_front_listen(eg_front_t *f, eg_listener_t *l, char *err, size_t errlen);
 void eg_front_unlisten(eg_listener_t *l);
 /* -1 when requests still run: then shared state must be left as it is. */
 int eg_front_stop(eg_front_t *f);
+
+#ifdef MHD_VERSION
+/* front_request.c: libmicrohttpd's callbacks, for front_listen.c */
+enum MHD_Result eg_front_handle(void *cls, struct MHD_Connection *c, const char *url,
+                                const char *method, const char *version,
+                                const char *upload_data, size_t *upload_size, void **con_cls);
+void *eg_front_uri_logger(void *cls, const char *uri, struct MHD_Connection *c);
+void eg_front_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                        enum MHD_RequestTerminationCode toe);
+#endif
 
 int eg_front_watch_start(eg_front_t *f, char *err, size_t errlen);
 void eg_front_watch_stop(eg_front_t *f);

@@ -39,6 +39,28 @@ typedef struct eg_route {
     int forward_query;
     unsigned cached_methods; /* method bits */
     int min_ttl, default_ttl, max_ttl;
+    /* The behavior's cache policy and origin request policy, from X-Eg-Cache-Headers,
+     * X-Eg-Cache-Cookies, X-Eg-Origin-Headers and X-Eg-Origin-Cookies, checked by the same
+     * parser egctl uses (db/config.c). Each is an owned NUL-terminated string (never NULL in
+     * a route from eg_route_parse; freed with the route) that holds exactly one of: a word,
+     * or names joined by ',' with no spaces, each name an HTTP token, no name twice. Header
+     * names are in canonical case ("Accept-Language"; compare them case-insensitively) and
+     * never Host, Cookie, Accept-Encoding, Content-Length, Transfer-Encoding, Expect,
+     * X-Forwarded-For, X-Forwarded-Proto, Via, Forwarded or a hop-by-hop name. Cookie names
+     * are as configured (compare them case-sensitively). An answer without the header (an
+     * older worker) leaves "none". They fit eg_fwd_policy_t (fwd.h) as they are. */
+    /* "none", or the header names that key the cache and are forwarded; may hold
+     * Authorization (then each viewer's authorized answer is cached apart) */
+    char *cache_headers;
+    /* "none", "all" (every viewer cookie keys the cache and is forwarded), or the cookie
+     * names that key the cache and are forwarded */
+    char *cache_cookies;
+    /* "none", "all-viewer" (every viewer header except Authorization, besides those the
+     * front writes itself) or header names forwarded but not keyed; never Authorization */
+    char *origin_headers;
+    /* "none", "all" (every viewer cookie forwarded, not keyed) or cookie names forwarded but
+     * not keyed */
+    char *origin_cookies;
 } eg_route_t;
 
 /* Builds a route from a worker's CGI head and body; -1 with the reason when the answer is

@@ -3,6 +3,7 @@
 Tests read like conversations: start an nginx origin and edgegate with its workers, send
 bytes, expect a status. Everything a test starts is stopped when it ends."""
 import os
+import pwd
 import re
 import signal
 import socket
@@ -10,6 +11,7 @@ import ssl
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 
@@ -174,6 +176,237 @@ def request(port, method, path, tls=False, **kw):
         c.close()
 
 
+def read_until_eof(sock, timeout=3.0):
+    """Reads what is left on sock until the peer closes. Returns (bytes, closed): closed is
+    False when the peer kept the connection open for timeout seconds."""
+    sock.settimeout(timeout)
+    data = b""
+    end = time.time() + timeout
+    while True:
+        try:
+            chunk = sock.recv(65536)
+        except socket.timeout:
+            return data, False
+        except (ConnectionResetError, ssl.SSLError, OSError):
+            return data, True
+        if not chunk:
+            return data, True
+        data += chunk
+        if time.time() > end:
+            return data, False
+
+
+def exchange(port, data, tls=False, timeout=10.0, eof_timeout=3.0, head=False):
+    """Sends raw bytes on a fresh connection, reads one response, then reads on until the
+    connection ends. Returns (response, closed, extra): closed says whether edgegate closed
+    the connection within eof_timeout, extra is whatever it sent after the response."""
+    c = Conn(port, tls, timeout)
+    try:
+        c.send(data)
+        resp = c.read_response(head=head)
+        extra, closed = read_until_eof(c.sock, eof_timeout)
+        return resp, closed, c.buf + extra
+    finally:
+        c.close()
+
+
+def http_response(status=200, headers=None, body=b"", reason=None, head=False):
+    """Raw bytes of an HTTP/1.1 response with a Content-Length (no body when head)."""
+    reasons = {200: "OK", 204: "No Content", 301: "Moved Permanently", 304: "Not Modified",
+               404: "Not Found", 500: "Internal Server Error"}
+    if isinstance(body, str):
+        body = body.encode()
+    lines = ["HTTP/1.1 %d %s" % (status, reason or reasons.get(status, "Status"))]
+    lines += ["%s: %s" % kv for kv in (headers or [])]
+    lines.append("Content-Length: %d" % len(body))
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + (b"" if head else body)
+
+
+class OriginRequest:
+    """One request as a scripted origin received it: raw bytes and the parsed head."""
+
+    def __init__(self, conn, raw, line, headers, body):
+        self.conn, self.raw, self.line, self.headers, self.body = conn, raw, line, headers, body
+        parts = line.split(" ")
+        self.method = parts[0] if parts else ""
+        self.target = parts[1] if len(parts) > 1 else ""
+        self.version = parts[2] if len(parts) > 2 else ""
+
+    def header(self, name, default=None):
+        vals = self.all(name)
+        return vals[-1] if vals else default
+
+    def all(self, name):
+        return [v for k, v in self.headers if k.lower() == name.lower()]
+
+    def __repr__(self):
+        return "<origin got %r>" % self.raw[:400]
+
+
+def default_origin_answer(req):
+    """200, Content-Length, Cache-Control: max-age=60, a body naming the target it saw."""
+    return http_response(200, [("Content-Type", "text/plain"), ("Cache-Control", "max-age=60")],
+                         "path=%s\n" % req.target, head=req.method == "HEAD")
+
+
+class ScriptedOrigin:
+    """An origin in a thread on 127.0.0.1 that records every byte it receives, connection by
+    connection, and answers each request it can parse with handler(req): raw response bytes,
+    or None to never answer (the connection is held until the peer closes it).
+
+    Tests assert on what leaked: origin.raw() == b"" means nothing reached the origin."""
+
+    def __init__(self, handler=None):
+        self.handler = handler or default_origin_answer
+        self.lock = threading.Lock()
+        self.conns = []          # bytearray per accepted connection, everything received
+        self.requests = []       # OriginRequest, in arrival order
+        self.stopping = False
+        self.srv = socket.socket()
+        self.srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.srv.bind(("127.0.0.1", 0))
+        self.srv.listen(64)
+        self.srv.settimeout(0.2)
+        self.port = self.srv.getsockname()[1]
+        self.threads = []
+        t = threading.Thread(target=self._accept, daemon=True)
+        t.start()
+        self.threads.append(t)
+
+    def _accept(self):
+        while not self.stopping:
+            try:
+                c, _ = self.srv.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            with self.lock:
+                self.conns.append(bytearray())
+                k = len(self.conns) - 1
+            t = threading.Thread(target=self._serve, args=(c, k), daemon=True)
+            t.start()
+            self.threads.append(t)
+
+    def _recv(self, c, k):
+        while True:
+            try:
+                chunk = c.recv(65536)
+            except socket.timeout:
+                if self.stopping:
+                    return b""
+                continue
+            except OSError:
+                return b""
+            if chunk:
+                with self.lock:
+                    self.conns[k] += chunk
+            return chunk
+
+    def _serve(self, c, k):
+        c.settimeout(0.5)
+        buf = b""
+        try:
+            while not self.stopping:
+                while b"\r\n\r\n" not in buf:
+                    chunk = self._recv(c, k)
+                    if not chunk:
+                        return
+                    buf += chunk
+                head, buf = buf.split(b"\r\n\r\n", 1)
+                lines = head.decode("latin-1").split("\r\n")
+                headers = []
+                for line in lines[1:]:
+                    k_, _, v = line.partition(":")
+                    headers.append((k_.strip(), v.strip()))
+                req = OriginRequest(k, head + b"\r\n\r\n", lines[0], headers, b"")
+                te = ",".join(req.all("Transfer-Encoding")).lower()
+                if "chunked" in te:
+                    body = b""
+                    while True:
+                        while b"\r\n" not in buf:
+                            chunk = self._recv(c, k)
+                            if not chunk:
+                                return
+                            buf += chunk
+                        size_line, buf = buf.split(b"\r\n", 1)
+                        size = int(size_line.split(b";")[0] or b"0", 16)
+                        while len(buf) < size + 2:
+                            chunk = self._recv(c, k)
+                            if not chunk:
+                                return
+                            buf += chunk
+                        if size == 0:
+                            while not (buf.startswith(b"\r\n") or b"\r\n\r\n" in buf):
+                                chunk = self._recv(c, k)
+                                if not chunk:
+                                    return
+                                buf += chunk
+                            buf = buf[2:] if buf.startswith(b"\r\n") else \
+                                buf.split(b"\r\n\r\n", 1)[1]
+                            break
+                        body += buf[:size]
+                        buf = buf[size + 2:]
+                else:
+                    n = int(req.header("Content-Length", "0") or 0)
+                    while len(buf) < n:
+                        chunk = self._recv(c, k)
+                        if not chunk:
+                            return
+                        buf += chunk
+                    body, buf = buf[:n], buf[n:]
+                req.body = body
+                req.raw += body
+                with self.lock:
+                    self.requests.append(req)
+                answer = self.handler(req)
+                if answer is None:          # hold: never answer
+                    while self._recv(c, k):
+                        pass
+                    return
+                c.sendall(answer)
+                answer_head = answer.split(b"\r\n\r\n")[0].lower() + b"\r\n"
+                if (req.header("Connection") or "").lower() == "close" or \
+                        b"\r\nconnection: close\r\n" in answer_head:
+                    return
+        except (OSError, ValueError):
+            return
+        finally:
+            c.close()
+
+    def raw(self):
+        """Every byte received, all connections together."""
+        with self.lock:
+            return b"".join(bytes(b) for b in self.conns)
+
+    def got(self):
+        """The requests received so far (a copy)."""
+        with self.lock:
+            return list(self.requests)
+
+    def count(self, target=None, method=None):
+        return sum(1 for r in self.got() if (target is None or r.target == target) and
+                   (method is None or r.method == method))
+
+    def wait_requests(self, n, timeout=3.0):
+        """The requests once at least n arrived (or whatever came when the time is up)."""
+        eventually(lambda: len(self.got()) >= n, timeout)
+        return self.got()
+
+    def close(self):
+        self.stopping = True
+        try:
+            self.srv.close()
+        except OSError:
+            pass
+        for t in self.threads:
+            t.join(2)
+
+    def describe(self):
+        with self.lock:
+            return ["connection %d: %r" % (k, bytes(b[:600])) for k, b in enumerate(self.conns)]
+
+
 class Env:
     """A scratch directory with a database, certificates and the servers a test starts."""
 
@@ -237,6 +470,97 @@ class Env:
         p = self.start(["nginx", "-c", conf, "-p", d], name)
         return p, d
 
+    def scripted_origin(self, handler=None):
+        """A ScriptedOrigin stopped when the test ends (see ScriptedOrigin)."""
+        o = ScriptedOrigin(handler)
+        if not hasattr(self, "scripted"):
+            self.scripted = []
+        self.scripted.append(o)
+        return o
+
+    def _docroot(self, name):
+        d = self.path(name)
+        os.makedirs(os.path.join(d, "www"), exist_ok=True)
+        os.chmod(d, 0o755)
+        os.chmod(os.path.join(d, "www"), 0o755)
+        return d
+
+    def apache(self, port, name="apache", extra=""):
+        """Real Apache httpd (Debian apache2) in the foreground, one process (-X), serving
+        NAME/www on 127.0.0.1:port with its own PidFile, ErrorLog and an access log whose
+        lines are the request line (NAME/requests.log, see request_lines). Returns
+        (proc, dir)."""
+        d = self._docroot(name)
+        mods = "/usr/lib/apache2/modules"
+        conf = os.path.join(d, "apache2.conf")
+        with open(conf, "w") as f:
+            f.write("ServerRoot %s\n" % d)
+            for m in ("mpm_event", "authz_core", "dir", "mime", "headers"):
+                f.write("LoadModule %s_module %s/mod_%s.so\n" % (m, mods, m))
+            f.write('Listen 127.0.0.1:%d\nServerName localhost\nPidFile %s/apache.pid\n'
+                    'DefaultRuntimeDir %s\nErrorLog %s/error.log\nLogLevel warn\n'
+                    'LogFormat "%%r" reqline\nCustomLog %s/requests.log reqline\n'
+                    'TypesConfig /etc/mime.types\nDocumentRoot %s/www\n'
+                    'DirectoryIndex index.html\nKeepAlive On\n'
+                    '<Directory />\n  Require all denied\n</Directory>\n'
+                    '<Directory %s/www>\n  Require all granted\n</Directory>\n%s\n'
+                    % (port, d, d, d, d, d, d, extra))
+        if os.getuid() == 0:
+            with open(conf, "a") as f:
+                f.write("User www-data\nGroup www-data\n")
+        p = self.start(["apache2", "-X", "-f", conf, "-d", d], name)
+        return p, d
+
+    def lighttpd(self, port, name="lighttpd", extra=""):
+        """Real lighttpd (-D, foreground) serving NAME/www on 127.0.0.1:port; request heads go to
+        NAME/error.log at once (see request_lines). Returns (proc, dir)."""
+        d = self._docroot(name)
+        os.makedirs(os.path.join(d, "tmp"), exist_ok=True)
+        os.chmod(os.path.join(d, "tmp"), 0o777)
+        conf = os.path.join(d, "lighttpd.conf")
+        with open(conf, "w") as f:
+            f.write('server.modules = ("mod_accesslog")\n'
+                    'server.document-root = "%s/www"\nserver.bind = "127.0.0.1"\n'
+                    'server.port = %d\nserver.pid-file = "%s/lighttpd.pid"\n'
+                    'server.errorlog = "%s/error.log"\nserver.upload-dirs = ("%s/tmp")\n'
+                    'accesslog.filename = "%s/access.log"\naccesslog.format = "%%r"\n'
+                    'index-file.names = ("index.html")\n'
+                    'mimetype.assign = (".html" => "text/html", ".txt" => "text/plain",'
+                    ' "" => "application/octet-stream")\n'
+                    '# the access log is flushed every few seconds; request heads in the error\n'
+                    '# log are written at once (see request_lines)\n'
+                    'debug.log-request-header = "enable"\n%s\n'
+                    % (d, port, d, d, d, d, extra))
+            if os.getuid() == 0:
+                f.write('server.username = "www-data"\nserver.groupname = "www-data"\n')
+        if os.getuid() == 0:   # lighttpd opens its logs after dropping to www-data
+            for sub in ("", "tmp"):
+                os.chown(os.path.join(d, sub), pwd.getpwnam("www-data").pw_uid,
+                         pwd.getpwnam("www-data").pw_gid)
+        p = self.start(["lighttpd", "-D", "-f", conf], name)
+        return p, d
+
+    def request_lines(self, name):
+        """The request lines a real origin NAME received, in order: lighttpd's from its error
+        log, Apache's from NAME/requests.log, nginx's from NAME/requests.log when its server
+        block says `access_log NAME/requests.log FORMAT` with FORMAT `$request`."""
+        if os.path.exists(self.path(name, "lighttpd.conf")):
+            out = []
+            for line in self.lines(name, "error.log"):
+                m = re.search(r"\) fd:\d+ rqst: ([A-Z]+ \S+ HTTP/\d\.\d)$", line)
+                if m:
+                    out.append(m.group(1))
+            return out
+        return self.lines(name, "requests.log")
+
+    def lines(self, *p):
+        """The lines of a file in the scratch directory ([] when it does not exist yet)."""
+        try:
+            with open(self.path(*p), "rb") as f:
+                return f.read().decode("latin-1").splitlines()
+        except OSError:
+            return []
+
     def gateway(self, *extra, workers=1, wait=True):
         args = [EDGEGATE, "--db", self.db, "--http", "127.0.0.1:0", "--https", "127.0.0.1:0",
                 "--cert", self.cert, "--key", self.key, "--workers", str(workers)] + list(extra)
@@ -256,6 +580,8 @@ class Env:
             return ""
 
     def close(self):
+        for o in getattr(self, "scripted", []):
+            o.close()
         for p in reversed(self.procs):
             if p.poll() is None:
                 try:
@@ -290,6 +616,10 @@ def main():
             print("not ok %d - %s" % (n, name), flush=True)
             for line in traceback.format_exc().splitlines():
                 print("#   " + line)
+            for k, o in enumerate(getattr(env, "scripted", [])):
+                print("#   --- scripted origin %d received ---" % k)
+                for line in o.describe()[:10]:
+                    print("#   " + line)
             for p in env.procs:
                 tail = env.log(p.name)[-1500:]
                 if tail:

@@ -336,7 +336,11 @@ def origin_down_gives_502_and_slow_origin_504(env):
     gw = env.gateway()
     r = request(gw.http, "GET", "/index.html")
     assert r.status == 502 and r.header("X-Cache") == "Error from edgegate", r
-    assert b"502 ERROR" in r.body and b"cannot connect" in r.body, r.body
+    assert b"502 ERROR" in r.body and r.header("X-Edgegate-Id").encode() in r.body, r.body
+    # the public page names neither the origin's address nor its port; the log does
+    assert b"127.0.0.1" not in r.body and str(dead).encode() not in r.body, r.body
+    assert eventually(lambda: "%s: origin 127.0.0.1:%d: cannot connect" % (
+        r.header("X-Edgegate-Id"), dead) in env.log("edgegate")), env.log("edgegate")
     t0 = time.time()
     r = request(gw.http, "GET", "/slow/x")
     assert r.status == 504 and r.header("X-Cache") == "Error from edgegate", r

@@ -1,6 +1,7 @@
 /* The settings tables: parsing, formatting, defaults, cross-field rules. */
 #include "edgegate/common.h"
 #include "edgegate/config.h"
+#include "edgegate/uri.h"
 #include "tap.h"
 
 static const eg_field_t *of(const char *n)
@@ -10,6 +11,255 @@ static const eg_field_t *of(const char *n)
 static const eg_field_t *bf(const char *n)
 {
     return eg_field_find(eg_behavior_fields, eg_behavior_nfields, n);
+}
+
+/* Parses value into a fresh behavior's field; 0 or -1, the reason in err. */
+static int set_list(eg_behavior_t *b, const char *field, const char *value, char *err,
+                    size_t errlen)
+{
+    err[0] = '\0';
+    return eg_field_parse(bf(field), b, value, err, errlen);
+}
+
+/* --cache-headers, --cache-cookies, --origin-headers, --origin-cookies */
+static void forwarding_lists(void)
+{
+    static const char *const header_fields[] = {"cache-headers", "origin-headers"};
+    static const char *const cookie_fields[] = {"cache-cookies", "origin-cookies"};
+    static const char *const controlled[] = {
+        "Host", "host", "Content-Length", "Transfer-Encoding", "Connection", "Keep-Alive", "TE",
+        "Trailer", "Upgrade", "Proxy-Authorization", "Proxy-Connection", "X-Forwarded-For",
+        "x-forwarded-for", "Via", "Cookie", "Accept-Encoding", "Expect", "X-Forwarded-Proto",
+        "Forwarded"};
+    eg_behavior_t b;
+    char buf[EG_NAME_LIST_MAX + 16], err[512], big[700];
+    const char *const col[] = {"cache_headers", "cache_cookies", "origin_headers",
+                               "origin_cookies"};
+    const char *const names[] = {"cache-headers", "cache-cookies", "origin-headers",
+                                 "origin-cookies"};
+
+    for (size_t i = 0; i < 4; i++) {
+        const eg_field_t *f = bf(names[i]);
+        ok(f && f->column && !strcmp(f->column, col[i]) && f->def && !strcmp(f->def, "none"),
+           "--%s is a stored behavior setting (column %s), default none", names[i], col[i]);
+    }
+    ok(!(bf("cache-headers")->flags & EG_FF_UNKEYED) && !(bf("cache-cookies")->flags & EG_FF_UNKEYED) &&
+           (bf("origin-headers")->flags & EG_FF_UNKEYED) &&
+           (bf("origin-cookies")->flags & EG_FF_UNKEYED),
+       "cache policy fields are keyed, origin request policy fields are not");
+    ok(strstr(bf("origin-headers")->help, "Cache-Control: private or no-store") != NULL &&
+           strstr(bf("origin-cookies")->help, "Cache-Control: private or no-store") != NULL,
+       "the help of unkeyed forwarding names Cache-Control: private or no-store");
+
+    memset(&b, 0, sizeof(b));
+    eg_fields_defaults(eg_behavior_fields, eg_behavior_nfields, &b);
+    ok(!strcmp(b.cache_headers, "none") && !strcmp(b.cache_cookies, "none") &&
+           !strcmp(b.origin_headers, "none") && !strcmp(b.origin_cookies, "none"),
+       "nothing is forwarded by default");
+
+    /* header names: tokens, canonical case, each once */
+    ok(set_list(&b, "cache-headers", " authorization, accept-LANGUAGE,Authorization ", err,
+                sizeof(err)) == 0,
+       "a header list parses: %s", err);
+    is_str(b.cache_headers, "Authorization,Accept-Language",
+           "header names in canonical case, trimmed, each once");
+    eg_field_format(bf("cache-headers"), &b, buf, sizeof(buf));
+    is_str(buf, "Authorization,Accept-Language", "and formats back as stored");
+    ok(set_list(&b, "cache-headers", "x-api-key", err, sizeof(err)) == 0 &&
+           !strcmp(b.cache_headers, "X-Api-Key"),
+       "x-api-key -> X-Api-Key");
+    ok(set_list(&b, "cache-headers", "None", err, sizeof(err)) == 0 &&
+           !strcmp(b.cache_headers, "none"),
+       "the word none in any case");
+    ok(set_list(&b, "cache-headers", "all", err, sizeof(err)) < 0, "--cache-headers all refused");
+    ok(strstr(err, "not allowed here") != NULL, "  because it is not a choice there: %s", err);
+    ok(set_list(&b, "cache-headers", "all-viewer", err, sizeof(err)) < 0,
+       "--cache-headers all-viewer refused");
+    ok(set_list(&b, "origin-headers", "all-viewer", err, sizeof(err)) == 0 &&
+           !strcmp(b.origin_headers, "all-viewer"),
+       "--origin-headers all-viewer");
+    ok(set_list(&b, "origin-headers", "all", err, sizeof(err)) < 0, "--origin-headers all refused");
+    ok(set_list(&b, "origin-headers", "none,X-A", err, sizeof(err)) < 0 &&
+           strstr(err, "stands alone"),
+       "a word cannot be combined with names");
+    ok(set_list(&b, "origin-headers", "X-A,all-viewer", err, sizeof(err)) < 0,
+       "nor follow them");
+    ok(set_list(&b, "cache-headers", "", err, sizeof(err)) < 0, "an empty list is refused");
+    ok(set_list(&b, "cache-headers", "X-A,,X-B", err, sizeof(err)) < 0, "an empty name refused");
+    ok(set_list(&b, "cache-headers", "X-A,", err, sizeof(err)) < 0, "a trailing comma refused");
+    ok(set_list(&b, "cache-headers", "X A", err, sizeof(err)) < 0, "a space in a name refused");
+    ok(set_list(&b, "cache-headers", "X:A", err, sizeof(err)) < 0, "':' is not a token char");
+    ok(set_list(&b, "cache-headers", "X-A\r\nX-B", err, sizeof(err)) < 0,
+       "CR LF in a name refused");
+    ok(set_list(&b, "cache-headers", "X-\xc3\xa9", err, sizeof(err)) < 0, "non-ASCII refused");
+    memset(big, 'a', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    ok(set_list(&b, "cache-headers", big, err, sizeof(err)) < 0, "a list past 511 characters");
+    big[EG_NAME_LIST_MAX - 1] = '\0';
+    ok(set_list(&b, "cache-headers", big, err, sizeof(err)) == 0 &&
+           strlen(b.cache_headers) == EG_NAME_LIST_MAX - 1,
+       "a list of exactly 511 characters fits");
+
+    /* Authorization: keyed only */
+    ok(set_list(&b, "cache-headers", "Authorization", err, sizeof(err)) == 0,
+       "Authorization may key the cache");
+    ok(set_list(&b, "origin-headers", "X-A,authorization", err, sizeof(err)) < 0,
+       "Authorization refused in --origin-headers");
+    is_str(err,
+           "--origin-headers: Authorization can only be forwarded through the cache policy "
+           "(--cache-headers), so the cache never answers one viewer's authorized request for "
+           "another",
+           "  with the reason");
+
+    /* names the gateway controls, in both header lists */
+    for (size_t i = 0; i < EG_ARRAY_LEN(header_fields); i++)
+        for (size_t j = 0; j < EG_ARRAY_LEN(controlled); j++)
+            ok(set_list(&b, header_fields[i], controlled[j], err, sizeof(err)) < 0,
+               "--%s %s refused: %s", header_fields[i], controlled[j], err);
+    set_list(&b, "origin-headers", "host", err, sizeof(err));
+    ok(strstr(err, "--forward-host") != NULL, "Host's refusal points at --forward-host");
+
+    /* cookies: tokens, case kept, words none/all */
+    for (size_t i = 0; i < EG_ARRAY_LEN(cookie_fields); i++) {
+        ok(set_list(&b, cookie_fields[i], "all", err, sizeof(err)) == 0,
+           "--%s all", cookie_fields[i]);
+        ok(set_list(&b, cookie_fields[i], "all-viewer", err, sizeof(err)) < 0,
+           "--%s all-viewer refused", cookie_fields[i]);
+        ok(set_list(&b, cookie_fields[i], "a=b", err, sizeof(err)) < 0,
+           "--%s: '=' is not in a cookie name", cookie_fields[i]);
+        ok(set_list(&b, cookie_fields[i], "a;b", err, sizeof(err)) < 0,
+           "--%s: ';' is not in a cookie name", cookie_fields[i]);
+        ok(set_list(&b, cookie_fields[i], "all,sess", err, sizeof(err)) < 0,
+           "--%s: all stands alone", cookie_fields[i]);
+    }
+    ok(set_list(&b, "cache-cookies", "Sess, lang,Sess,sess", err, sizeof(err)) == 0,
+       "a cookie list parses");
+    is_str(b.cache_cookies, "Sess,lang,sess", "cookie names keep their case; each once");
+    ok(set_list(&b, "origin-cookies", "None", err, sizeof(err)) == 0 &&
+           !strcmp(b.origin_cookies, "None"),
+       "a cookie may be named None (cookie names are case-sensitive)");
+
+    /* unkeyed forwarding and a min TTL: private answers would be stored */
+    memset(&b, 0, sizeof(b));
+    eg_fields_defaults(eg_behavior_fields, eg_behavior_nfields, &b);
+    strcpy(b.path_pattern, "/x/*");
+    b.min_ttl = 10;
+    ok(eg_behavior_validate(&b, err, sizeof(err)) == 0, "min TTL without forwarding is fine");
+    strcpy(b.cache_cookies, "sess");
+    strcpy(b.cache_headers, "Authorization");
+    ok(eg_behavior_validate(&b, err, sizeof(err)) == 0, "min TTL with keyed forwarding is fine");
+    strcpy(b.origin_cookies, "all");
+    ok(eg_behavior_validate(&b, err, sizeof(err)) < 0,
+       "min TTL with unkeyed cookies refused: %s", err);
+    strcpy(b.origin_cookies, "none");
+    strcpy(b.origin_headers, "X-A");
+    ok(eg_behavior_validate(&b, err, sizeof(err)) < 0, "min TTL with unkeyed headers refused");
+    b.min_ttl = 0;
+    ok(eg_behavior_validate(&b, err, sizeof(err)) == 0, "unkeyed headers with min TTL 0 fine");
+}
+
+/* in, printable for a TAP line (control bytes as '?'); two may be used in one call. */
+static const char *shown(const char *in)
+{
+    static char bufs[2][512];
+    static int k;
+    char *buf = bufs[k++ & 1];
+    size_t i;
+    for (i = 0; in[i] && i < sizeof(bufs[0]) - 1; i++)
+        buf[i] = (unsigned char)in[i] < 0x20 || in[i] == 0x7f ? '?' : in[i];
+    buf[i] = '\0';
+    return buf;
+}
+
+/* Expects pattern in to normalize to want (NULL: to be refused). */
+static void pattern_is(const char *in, const char *want)
+{
+    char out[EG_PATH_MAX], err[512] = "";
+    int rc = eg_pattern_normalize(in, out, sizeof(out), err, sizeof(err));
+    if (want == NULL) {
+        ok(rc < 0, "pattern '%s' refused: %s", shown(in), shown(err));
+        return;
+    }
+    if (!ok(rc == 0 && strcmp(out, want) == 0, "pattern '%s' -> '%s'", in, want))
+        printf("#   got rc %d '%s' (%s)\n", rc, rc == 0 ? out : "", err);
+    if (rc == 0) { /* normalizing a saved pattern again changes nothing */
+        char again[EG_PATH_MAX];
+        ok(eg_pattern_normalize(out, again, sizeof(again), err, sizeof(err)) == 0 &&
+               strcmp(again, out) == 0,
+           "  and '%s' is stable", out);
+    }
+}
+
+static void path_patterns(void)
+{
+    static const char *const refused[] = {
+        "/a b", "/a,b", "/a;b", "/a=b", "/a!b", "/a(b)", "/a[b]", "/a#b", "/a\\b", "/a<b",
+        "/a>b", "/a{b}", "/a|b", "/a^b", "/a`b", "/a\tb", "/a\x7f", "/caf\xc3\xa9", "/a%20b",
+        "/a%3Fb", "/a%25", "/a%2Fb", "/a%5Cb", "/a%00", "/%", "/a%zz", "/..", "/a/../..",
+        "../x", ""};
+    char longp[300], out[EG_PATH_MAX], err[512];
+
+    pattern_is("images/*", "/images/*");
+    pattern_is("*", "*");
+    pattern_is("*.jpg", "/*.jpg");
+    pattern_is("/a//b/./c/../d*", "/a/b/d*");
+    pattern_is("images/./a//*", "/images/a/*");
+    pattern_is("/%7euser/%41*.jpg", "/~user/A*.jpg");
+    pattern_is("/a?c/*", "/a?c/*");
+    pattern_is("/AZaz09_-.*$/~'@:+&?", "/AZaz09_-.*$/~'@:+&?");
+    pattern_is("/say\"hi\"", "/say%22hi%22");
+    pattern_is("/say%22hi", "/say%22hi");
+    pattern_is("/dir/", "/dir/");
+    pattern_is("/", "/");
+    for (size_t i = 0; i < EG_ARRAY_LEN(refused); i++)
+        pattern_is(refused[i], NULL);
+    ok(eg_pattern_normalize("/a,b", out, sizeof(out), err, sizeof(err)) < 0 &&
+           strstr(err, "','") && strstr(err, "CloudFront allows"),
+       "the refusal names the character and what CloudFront allows: %s", err);
+    ok(eg_pattern_normalize("/a%27", out, sizeof(out), err, sizeof(err)) < 0,
+       "an escape of an allowed character is refused: %s", err);
+    longp[0] = '/';
+    memset(longp + 1, 'a', 254);
+    longp[255] = '\0';
+    ok(eg_pattern_normalize(longp, out, sizeof(out), err, sizeof(err)) == 0,
+       "255 characters fit");
+    longp[255] = 'a';
+    longp[256] = '\0';
+    ok(eg_pattern_normalize(longp, out, sizeof(out), err, sizeof(err)) < 0,
+       "256 characters do not");
+    memset(longp + 1, '"', 100);
+    longp[101] = '\0';
+    ok(eg_pattern_normalize(longp, out, sizeof(out), err, sizeof(err)) < 0,
+       "nor 101 characters that normalize to 301");
+}
+
+static void inval_is(const char *in, const char *want)
+{
+    char out[EG_URI_MAX + 1], err[512] = "";
+    int rc = eg_invalidation_path_normalize(in, out, sizeof(out), err, sizeof(err));
+    if (want == NULL)
+        ok(rc < 0, "invalidation path '%s' refused: %s", shown(in), shown(err));
+    else if (!ok(rc == 0 && strcmp(out, want) == 0, "invalidation path '%s' -> '%s'", in, want))
+        printf("#   got rc %d '%s' (%s)\n", rc, rc == 0 ? out : "", err);
+}
+
+static void invalidation_paths(void)
+{
+    inval_is("/a/./b/../c", "/a/c");
+    inval_is("/x//*", "/x/*");
+    inval_is("/*", "/*");
+    inval_is("/%7ea/%41", "/~a/A");
+    inval_is("/a%20b", "/a%20b");
+    inval_is("/images/a.png", "/images/a.png");
+    inval_is("/a*b", NULL);
+    inval_is("/a/*/", NULL);
+    inval_is("a", NULL);
+    inval_is("", NULL);
+    inval_is("/a?x=1", NULL);
+    inval_is("/a b", NULL);
+    inval_is("/a\nb", NULL);
+    inval_is("/a%2Fb", NULL);
+    inval_is("/../a", NULL);
 }
 
 int main(void)
@@ -79,5 +329,9 @@ int main(void)
     ok(eg_aliases_normalize("a/b", buf, sizeof(buf), err, sizeof(err)) < 0, "bad alias refused");
     ok(eg_id_validate("origin", "web-1.a_b", err, sizeof(err)) == 0, "ids take - _ .");
     ok(eg_id_validate("origin", "a b", err, sizeof(err)) < 0, "ids take no spaces");
+
+    forwarding_lists();
+    path_patterns();
+    invalidation_paths();
     return done();
 }

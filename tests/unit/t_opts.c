@@ -16,6 +16,118 @@ static int parse(eg_front_opts_t *o, const char *a1, const char *a2, const char 
     return eg_front_opts_parse(o, argc, argv);
 }
 
+/* parse() with stderr caught: what the operator reads when an option is refused */
+static int parse_err(eg_front_opts_t *o, const char *a1, const char *a2, char *out, size_t size)
+{
+    FILE *cap = tmpfile();
+    int saved = dup(2), rc;
+    size_t n;
+    fflush(stderr); /* what earlier tests wrote is not this parse's */
+    if (cap == NULL || saved < 0 || dup2(fileno(cap), 2) < 0) {
+        perror("t_opts: catching stderr");
+        exit(99);
+    }
+    rc = parse(o, a1, a2, "--https=off", NULL);
+    fflush(stderr);
+    if (dup2(saved, 2) < 0 || close(saved) < 0 || fseek(cap, 0, SEEK_SET) < 0) {
+        perror("t_opts: restoring stderr");
+        exit(99);
+    }
+    n = fread(out, 1, size - 1, cap);
+    out[n] = '\0';
+    fclose(cap);
+    return rc;
+}
+
+static int has(const char *s, const char *part)
+{
+    return s != NULL && strstr(s, part) != NULL;
+}
+
+/* --viewer-security-policy: CloudFront's names, each to a GnuTLS priority string whose
+ * versions and suites follow CloudFront's table (the handshakes are tested end to end in
+ * tests/e2e/test_tls_policy.py) */
+static void viewer_policies(void)
+{
+    eg_front_opts_t o;
+    char err[512];
+    const char *p;
+
+    ok(parse(&o, "--https=off", NULL, NULL, NULL) == 0, "defaults");
+    is_str(o.viewer_policy, "TLSv1.2_2021", "default viewer security policy is TLSv1.2_2021");
+    is_str(o.viewer_priorities,
+           "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+           ":-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:+CHACHA20-POLY1305:-MAC-ALL:+AEAD"
+           ":-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA"
+           ":-GROUP-ALL:+GROUP-X25519:+GROUP-SECP256R1:+GROUP-SECP384R1:%SERVER_PRECEDENCE",
+           "TLSv1.2_2021: TLS 1.3 and 1.2, ECDHE with AEAD only");
+    eg_front_opts_free(&o);
+
+    ok(parse(&o, "--viewer-security-policy", "TLSv1.2_2019", "--https=off", NULL) == 0,
+       "TLSv1.2_2019");
+    p = o.viewer_priorities;
+    ok(has(p, ":-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-") && has(p, "+AES-128-CBC") &&
+           has(p, "+SHA256") && has(p, "+SHA384") && !has(p, "SHA1") && !has(p, ":+RSA"),
+       "TLSv1.2_2019: adds ECDHE AES-CBC with SHA-256/384, no RSA key exchange: %s", p);
+    eg_front_opts_free(&o);
+
+    ok(parse(&o, "--viewer-security-policy=TLSv1.2_2018", "--https=off", NULL, NULL) == 0,
+       "TLSv1.2_2018");
+    p = o.viewer_priorities;
+    ok(has(p, ":-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-") && has(p, ":+RSA") && !has(p, "SHA1"),
+       "TLSv1.2_2018: adds RSA key exchange, still no SHA-1 suites: %s", p);
+    eg_front_opts_free(&o);
+
+    ok(parse(&o, "--viewer-security-policy", "TLSv1.1_2016", "--https=off", NULL) == 0,
+       "TLSv1.1_2016");
+    p = o.viewer_priorities;
+    ok(has(p, "+VERS-TLS1.1") && !has(p, "+VERS-TLS1.0") && has(p, "+SHA1") && !has(p, "3DES"),
+       "TLSv1.1_2016: TLS 1.1 and SHA-1 CBC suites, not TLS 1.0: %s", p);
+    eg_front_opts_free(&o);
+
+    ok(parse(&o, "--viewer-security-policy", "TLSv1_2016", "--https=off", NULL) == 0, "TLSv1_2016");
+    p = o.viewer_priorities;
+    ok(has(p, "+VERS-TLS1.1") && has(p, "+VERS-TLS1.0") && !has(p, "3DES"),
+       "TLSv1_2016: TLS 1.0, no 3DES: %s", p);
+    is_str(o.viewer_policy, "TLSv1_2016", "the policy's name is kept");
+    eg_front_opts_free(&o);
+
+    ok(parse(&o, "--viewer-security-policy", "TLSv1", "--https=off", NULL) == 0, "TLSv1");
+    p = o.viewer_priorities;
+    ok(has(p, "+VERS-TLS1.0") && has(p, "+3DES-CBC") && !has(p, "SSL3") && !has(p, "ARCFOUR"),
+       "TLSv1: TLS 1.0 and 3DES; neither SSL 3.0 nor RC4: %s", p);
+    eg_front_opts_free(&o);
+
+    ok(parse(&o, "--viewer-security-policy=TLSv1", "--viewer-security-policy=TLSv1.2_2019",
+             "--https=off", NULL) == 0,
+       "the option given twice");
+    is_str(o.viewer_policy, "TLSv1.2_2019", "the last one given wins, as for every option");
+    eg_front_opts_free(&o);
+
+    ok(parse_err(&o, "--viewer-security-policy", "SSLv3", err, sizeof(err)) < 0,
+       "SSLv3 is refused");
+    ok(has(err, "--viewer-security-policy SSLv3: GnuTLS cannot offer SSL 3.0") &&
+           strchr(err, '\n') == err + strlen(err) - 1,
+       "SSLv3: one line saying why: %s", err);
+    eg_front_opts_free(&o);
+
+    ok(parse_err(&o, "--viewer-security-policy", "TLSv1.2_2022", err, sizeof(err)) < 0,
+       "an unknown policy is refused");
+    is_str(err,
+           "edgegate: --viewer-security-policy: 'TLSv1.2_2022' is not a CloudFront security "
+           "policy; choose from TLSv1.2_2021, TLSv1.2_2019, TLSv1.2_2018, TLSv1.1_2016, "
+           "TLSv1_2016, TLSv1\n",
+           "unknown policy: one line naming the choices");
+    eg_front_opts_free(&o);
+
+    ok(parse_err(&o, "--viewer-security-policy", "tlsv1.2_2021", err, sizeof(err)) < 0,
+       "policy names are CloudFront's spelling, case and all");
+    eg_front_opts_free(&o);
+    ok(parse_err(&o, "--viewer-security-policy", "", err, sizeof(err)) < 0,
+       "an empty policy name is refused");
+    eg_front_opts_free(&o);
+}
+
 int main(void)
 {
     eg_front_opts_t o;
@@ -47,5 +159,6 @@ int main(void)
     ok(parse(&o, "--https=off", NULL, NULL, NULL) == 0, "EDGEGATE_DB");
     is_str(o.db, "/tmp/x.db", "EDGEGATE_DB names the database");
     eg_front_opts_free(&o);
+    viewer_policies();
     return done();
 }

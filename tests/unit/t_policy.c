@@ -1,5 +1,7 @@
 /* The viewer protocol policy table, behavior order, origin selection and redirect URLs,
  * and the worker's answer read back into a route (the front/worker contract). */
+#include <strings.h>
+
 #include "edgegate/common.h"
 #include "edgegate/policy.h"
 #include "edgegate/route.h"
@@ -61,6 +63,250 @@ static int decide(const char *method, int http10, int https, const char *host, c
     r.public_https_port = 8443;
     eg_policy_decide(&cfg, &r, &d);
     return d.status;
+}
+
+/* A worker's answer to a raw request target, parsed back as the front does. */
+static eg_route_t *answer(const char *method, int https, const char *target, int *status,
+                          eg_buf_t *out)
+{
+    eg_policy_req_t rq = {0};
+    eg_http_head_t *h = eg_malloc(sizeof(*h));
+    eg_route_t *rt = NULL;
+    const char *why = NULL;
+    char err[256];
+    rq.method = method;
+    rq.https = https;
+    rq.host = "a";
+    rq.public_https_port = 8443;
+    out->len = 0;
+    *status = eg_policy_answer(&cfg, &rq, target, strlen(target), out, &why);
+    ok(rq.path == NULL && rq.query == NULL, "eg_policy_answer leaves no borrowed path behind");
+    if (eg_http_parse_cgi_head(out->data, out->len, h) != 1 ||
+        eg_route_parse(h, out->data + h->head_len, out->len - h->head_len, &rt, err,
+                       sizeof(err)) < 0) {
+        printf("# answer to %s does not parse: %s\n", target, out->data);
+        rt = NULL;
+    }
+    free(h);
+    return rt;
+}
+
+static const char *route_header(const eg_route_t *rt, const char *name)
+{
+    for (size_t i = 0; rt && i < rt->n_headers; i++)
+        if (strcasecmp(rt->headers[i].name, name) == 0)
+            return rt->headers[i].value;
+    return NULL;
+}
+
+/* Only bytes a header value may hold as they are, and no space (a URL has none). */
+static int valid_location(const char *v)
+{
+    if (v == NULL || strncmp(v, "https://", 8) != 0)
+        return 0;
+    for (const unsigned char *p = (const unsigned char *)v; *p; p++)
+        if (*p < 0x21 || *p > 0x7e || strchr("\"<>\\^`{|}", *p))
+            return 0;
+    return 1;
+}
+
+static void forwarding_lists_reach_the_route(void)
+{
+    eg_buf_t out = {0};
+    eg_http_head_t *h = eg_malloc(sizeof(*h));
+    eg_route_t *rt;
+    char err[256];
+    int st;
+
+    strcpy(behaviors[3].cache_headers, "Authorization,Accept-Language");
+    strcpy(behaviors[3].cache_cookies, "sess");
+    strcpy(behaviors[3].origin_headers, "all-viewer");
+    strcpy(behaviors[3].origin_cookies, "all");
+    rt = answer("GET", 0, "/index.html", &st, &out);
+    ok(strstr(out.data, "\r\nX-Eg-Cache-Headers: Authorization,Accept-Language\r\n") &&
+           strstr(out.data, "\r\nX-Eg-Cache-Cookies: sess\r\n") &&
+           strstr(out.data, "\r\nX-Eg-Origin-Headers: all-viewer\r\n") &&
+           strstr(out.data, "\r\nX-Eg-Origin-Cookies: all\r\n"),
+       "the forward answer carries the four lists");
+    ok(rt && rt->status == 0, "and is a forward");
+    is_str(rt ? rt->cache_headers : NULL, "Authorization,Accept-Language", "route cache_headers");
+    is_str(rt ? rt->cache_cookies : NULL, "sess", "route cache_cookies");
+    is_str(rt ? rt->origin_headers : NULL, "all-viewer", "route origin_headers");
+    is_str(rt ? rt->origin_cookies : NULL, "all", "route origin_cookies");
+    eg_route_unref(rt);
+    eg_fields_defaults(eg_behavior_fields, eg_behavior_nfields, &behaviors[3]);
+    strcpy(behaviors[3].path_pattern, "*");
+    strcpy(behaviors[3].origin_id, "web");
+    behaviors[3].allowed_methods = EG_AM_GET_HEAD_OPTIONS;
+    rt = answer("GET", 0, "/index.html", &st, &out);
+    ok(strstr(out.data, "\r\nX-Eg-Cache-Headers: none\r\n") &&
+           strstr(out.data, "\r\nX-Eg-Origin-Cookies: none\r\n"),
+       "the defaults are sent as none");
+    ok(rt && !strcmp(rt->cache_headers, "none") && !strcmp(rt->cache_cookies, "none") &&
+           !strcmp(rt->origin_headers, "none") && !strcmp(rt->origin_cookies, "none"),
+       "and read back as none");
+    eg_route_unref(rt);
+
+    {
+        static const char *const base = "Status: 200\r\nX-Eg-Config: 1\r\nX-Eg-Action: forward\r\n"
+                                        "X-Eg-Origin: o\r\nX-Eg-Origin-Domain: d\r\n"
+                                        "X-Eg-Origin-Scheme: http\r\nX-Eg-Origin-Port: 80\r\n";
+        static const char *const bad[] = {
+            "X-Eg-Origin-Headers: Authorization", "X-Eg-Origin-Headers: X-A,Authorization",
+            "X-Eg-Cache-Headers: Host",           "X-Eg-Cache-Headers: all",
+            "X-Eg-Cache-Cookies: a;b",            "X-Eg-Origin-Cookies: none,a",
+            "X-Eg-Origin-Headers: Cookie",        "X-Eg-Cache-Headers: Transfer-Encoding",
+            "X-Eg-Cache-Headers: X A"};
+        char head[512];
+        snprintf(head, sizeof(head), "%s\r\n", base);
+        ok(eg_http_parse_cgi_head(head, strlen(head), h) == 1 &&
+               eg_route_parse(h, "", 0, &rt, err, sizeof(err)) == 0 &&
+               !strcmp(rt->cache_headers, "none") && !strcmp(rt->origin_cookies, "none"),
+           "an answer without the lists (an older worker) forwards nothing extra");
+        eg_route_unref(rt);
+        snprintf(head, sizeof(head), "%sX-Eg-Cache-Headers: x-a, accept\r\n\r\n", base);
+        ok(eg_http_parse_cgi_head(head, strlen(head), h) == 1 &&
+               eg_route_parse(h, "", 0, &rt, err, sizeof(err)) == 0 &&
+               !strcmp(rt->cache_headers, "X-A,Accept"),
+           "the front spells a list the way egctl stores it");
+        eg_route_unref(rt);
+        for (size_t i = 0; i < EG_ARRAY_LEN(bad); i++) {
+            rt = NULL;
+            snprintf(head, sizeof(head), "%s%s\r\n\r\n", base, bad[i]);
+            ok(eg_http_parse_cgi_head(head, strlen(head), h) == 1 &&
+                   eg_route_parse(h, "", 0, &rt, err, sizeof(err)) < 0 && rt == NULL,
+               "the front refuses '%s': %s", bad[i], err);
+        }
+    }
+    free(h);
+    eg_buf_free(&out);
+}
+
+static void error_pages(void)
+{
+    eg_buf_t out = {0};
+    eg_route_t *rt;
+    int st;
+
+    rt = answer("GET", 0, "/secure/a&b'c.txt?token=secret", &st, &out);
+    ok(rt && rt->status == 403, "https-only over HTTP: 403");
+    is_str(route_header(rt, "Content-Type"), "text/html; charset=utf-8", "  as an HTML page");
+    ok(rt && strstr(rt->body, "<!DOCTYPE html>") && strstr(rt->body, "403 ERROR") &&
+           strstr(rt->body, "served over HTTPS only"),
+       "  with a generic sentence");
+    ok(rt && strstr(rt->body, "<a href=\"https://a:8443/secure/a&amp;b&#39;c.txt\">"),
+       "  linking to the https:// URL of the same path, HTML-escaped");
+    ok(rt && !strstr(rt->body, "token") && !strstr(rt->body, "SECRET"),
+       "  without the query string");
+    eg_route_unref(rt);
+    rt = answer("GET", 0, "/secure/%3Cscript%3E\"x", &st, &out);
+    ok(rt && rt->status == 403 && !strstr(rt->body, "<script") && !strstr(rt->body, "\"x"),
+       "nothing from the path becomes markup");
+    eg_route_unref(rt);
+    rt = answer("POST", 0, "/secure/x", &st, &out);
+    ok(rt && rt->status == 403 && strstr(rt->body, "HTTP request method") &&
+           !strstr(rt->body, "<a href") &&
+           !strcmp(route_header(rt, "Content-Type"), "text/html; charset=utf-8"),
+       "a method refusal is an HTML page without a link");
+    eg_route_unref(rt);
+    rt = answer("POST", 1, "/api/x", &st, &out);
+    ok(rt && rt->status == 0, "POST over HTTPS to /api/* forwards");
+    eg_route_unref(rt);
+    rt = answer("PUT", 0, "/api/x", &st, &out);
+    ok(rt && rt->status == 307, "PUT over HTTP/1.1 to /api/*: 307");
+    eg_route_unref(rt);
+    {
+        eg_policy_req_t rq = {0};
+        eg_policy_decision_t dd;
+        rq.method = "GET";
+        rq.host = "off.example";
+        rq.path = "/";
+        rq.path_len = 1;
+        eg_policy_decide(&cfg, &rq, &dd);
+        out.len = 0;
+        eg_policy_write_answer(&out, 7, &rq, &dd);
+        ok(dd.status == 403 && strstr(out.data, "Content-Type: text/html; charset=utf-8\r\n") &&
+               strstr(out.data, "This distribution is disabled.") && !strstr(out.data, "<a "),
+           "a disabled distribution's 403 is an HTML page too");
+    }
+    eg_buf_free(&out);
+}
+
+static void location_is_a_valid_header_value(void)
+{
+    eg_policy_req_t r = {0};
+    char loc[1024];
+    const char raw[] = "/a\x01 b\"<>\\^`{|}\x7f\xff%41#";
+    r.host = "www.example.com";
+    r.path = raw;
+    r.path_len = sizeof(raw) - 1;
+    r.query = "q=a b&c=\r\nSet-Cookie: x";
+    r.public_https_port = 443;
+    ok(eg_policy_location(&r, loc, sizeof(loc)) == 0, "a Location with hostile bytes fits");
+    is_str(loc,
+           "https://www.example.com/a%01%20b%22%3C%3E%5C%5E%60%7B%7C%7D%7F%FF%41%23"
+           "?q=a%20b&c=%0D%0ASet-Cookie:%20x",
+           "every byte a header or URI cannot hold is percent-encoded, '%%' is kept");
+    ok(valid_location(loc), "  so it is a valid header value");
+    r.host = "bad host\r\n";
+    r.server_name = "evil\r\nX: y";
+    r.path = "/";
+    r.path_len = 1;
+    r.query = NULL;
+    eg_policy_location(&r, loc, sizeof(loc));
+    is_str(loc, "https://localhost/", "a Host and server name that are not names: localhost");
+    r.host = NULL;
+    r.server_name = "::1";
+    r.public_https_port = 8443;
+    eg_policy_location(&r, loc, sizeof(loc));
+    is_str(loc, "https://[::1]:8443/", "a bare IPv6 server name gets brackets");
+    ok(eg_policy_location(&r, loc, 19) < 0 && eg_policy_location(&r, loc, 20) == 0,
+       "a Location that does not fit is refused, one that just fits is not");
+}
+
+static void raw_targets_are_normalized_first(void)
+{
+    eg_buf_t out = {0};
+    eg_route_t *rt;
+    int st;
+
+    rt = answer("GET", 0, "/api/../secure/x", &st, &out);
+    ok(rt && rt->status == 403 && !strcmp(rt->behavior, "/secure/*"),
+       "/api/../secure/x is decided as /secure/x (https-only), not as /api/*");
+    eg_route_unref(rt);
+    rt = answer("GET", 0, "/%73ecure/x", &st, &out);
+    ok(rt && rt->status == 403 && !strcmp(rt->behavior, "/secure/*"),
+       "/%%73ecure/x is /secure/x");
+    eg_route_unref(rt);
+    rt = answer("GET", 0, "//secure//./x", &st, &out);
+    ok(rt && rt->status == 403, "//secure//./x is /secure/x");
+    eg_route_unref(rt);
+    rt = answer("GET", 0, "http://other.example/secure/x", &st, &out);
+    ok(rt && rt->status == 403, "an absolute-form target is decided on its path");
+    eg_route_unref(rt);
+    rt = answer("GET", 0, "/api/./x?a=%2F&b=\"<>", &st, &out);
+    ok(rt && rt->status == 301, "a redirect of a raw target");
+    is_str(route_header(rt, "Location"), "https://a:8443/api/x?a=%2F&b=%22%3C%3E",
+           "  names the normalized path; the query as sent, encoded where it must be");
+    ok(valid_location(route_header(rt, "Location")), "  a valid header value");
+    eg_route_unref(rt);
+    {
+        static const char *const refused[] = {"/a/../../x", "/a\x01z", "/a b", "/a%2Fb",
+                                              "/a%00", "/a#f", "/a\\b", "*", "a", ""};
+        for (size_t i = 0; i < EG_ARRAY_LEN(refused); i++) {
+            rt = answer("GET", 0, refused[i], &st, &out);
+            ok(st == 400 && rt && rt->status == 400 && rt->config_version == 7 &&
+                   route_header(rt, "Content-Type") &&
+                   !strcmp(route_header(rt, "Content-Type"), "text/html; charset=utf-8") &&
+                   strstr(rt->body, "400 ERROR") && !strstr(rt->body, "<a "),
+               "target %zu refused with a 400 HTML page the front can read", i);
+            eg_route_unref(rt);
+        }
+    }
+    rt = answer("OPTIONS", 0, "*", &st, &out);
+    ok(st == 0 && rt, "OPTIONS * is a target, decided");
+    eg_route_unref(rt);
+    eg_buf_free(&out);
 }
 
 int main(void)
@@ -199,5 +445,9 @@ int main(void)
         free(h);
         eg_buf_free(&out);
     }
+    forwarding_lists_reach_the_route();
+    error_pages();
+    location_is_a_valid_header_value();
+    raw_targets_are_normalized_first();
     return done();
 }

@@ -1,0 +1,124 @@
+/* The viewer listeners: libmicrohttpd daemons for HTTP and HTTPS, their options (strictness,
+ * timeouts, TLS) and the callbacks front_request.c serves requests with. front_main.c
+ * starts and stops them. */
+#include <arpa/inet.h>
+#include <assert.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+
+#include "edgegate/common.h"
+#include "edgegate/front.h"
+
+/* The target stays as the viewer sent it: the front normalizes it itself (uri.c). */
+static size_t no_unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+    return strlen(s);
+}
+
+static int parse_addr(const char *spec, struct sockaddr_storage *ss, int *port, char *host,
+                      size_t hostlen)
+{
+    const char *colon;
+    char *end;
+    long p;
+    memset(ss, 0, sizeof(*ss));
+    if (spec[0] == '[') {
+        const char *close = strchr(spec, ']');
+        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+        if (close == NULL || close[1] != ':' || (size_t)(close - spec) >= hostlen)
+            return -1;
+        snprintf(host, hostlen, "%.*s", (int)(close - spec - 1), spec + 1);
+        s6->sin6_family = AF_INET6;
+        if (inet_pton(AF_INET6, host, &s6->sin6_addr) != 1)
+            return -1;
+        colon = close + 1;
+    } else {
+        struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+        colon = strrchr(spec, ':');
+        if (colon == NULL || (size_t)(colon - spec) >= hostlen)
+            return -1;
+        snprintf(host, hostlen, "%.*s", (int)(colon - spec), spec);
+        s4->sin_family = AF_INET;
+        if (strcmp(host, "localhost") == 0)
+            snprintf(host, hostlen, "127.0.0.1");
+        if (inet_pton(AF_INET, host, &s4->sin_addr) != 1)
+            return -1;
+    }
+    p = strtol(colon + 1, &end, 10);
+    if (colon[1] == '\0' || *end || p < 0 || p > 65535)
+        return -1;
+    *port = (int)p;
+    if (ss->ss_family == AF_INET6)
+        ((struct sockaddr_in6 *)ss)->sin6_port = htons((uint16_t)p);
+    else
+        ((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)p);
+    return 0;
+}
+
+int eg_front_listen(eg_front_t *f, eg_listener_t *l, char *err, size_t errlen)
+{
+    const char *spec = l->https ? f->opt.https : f->opt.http;
+    struct sockaddr_storage ss;
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME |
+                     MHD_USE_ERROR_LOG;
+    unsigned threads = (unsigned)f->opt.threads;
+    const union MHD_DaemonInfo *di;
+
+    l->front = f;
+    if (parse_addr(spec, &ss, &l->port, l->addr, sizeof(l->addr)) < 0) {
+        eg_errf(err, errlen, "--%s %s: not ADDR:PORT (e.g. 127.0.0.1:8080 or [::1]:8080)",
+                l->https ? "https" : "http", spec);
+        return -1;
+    }
+    if (ss.ss_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    {
+        /* Not libmicrohttpd's strict mode: 0.9.75 sends the head of its own 400 twice, so
+         * the front refuses what RFC 9112 refuses itself (reqcheck.c, front_request.c) with a
+         * well-formed answer. Only an unparsable Content-Length is still libmicrohttpd's. */
+        struct MHD_OptionItem ops[] = {
+            {MHD_OPTION_THREAD_POOL_SIZE, threads, NULL},
+            {MHD_OPTION_SOCK_ADDR, 0, &ss},
+            {MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)eg_front_uri_logger, l},
+            {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)eg_front_completed, l},
+            {MHD_OPTION_UNESCAPE_CALLBACK, (intptr_t)no_unescape, l},
+            {MHD_OPTION_CONNECTION_TIMEOUT, 120, NULL},
+            {MHD_OPTION_STRICT_FOR_CLIENT, 0, NULL},
+            {MHD_OPTION_END, 0, NULL}, /* HTTPS options go here */
+            {MHD_OPTION_END, 0, NULL},
+            {MHD_OPTION_END, 0, NULL},
+            {MHD_OPTION_END, 0, NULL},
+        };
+        size_t n = EG_ARRAY_LEN(ops) - 4;
+        if (l->https) {
+            ops[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, f->key_pem};
+            ops[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, f->cert_pem};
+            /* the viewer security policy replaces GnuTLS's defaults, which still offer
+             * TLS 1.0/1.1 and CBC suites (BEAST, LUCKY13). Renegotiation stays refused under
+             * every policy: libmicrohttpd takes GnuTLS's GNUTLS_E_REHANDSHAKE as a hard
+             * error and closes the connection. */
+            ops[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_PRIORITIES, 0,
+                                               (void *)f->opt.viewer_priorities};
+            flags |= MHD_USE_TLS;
+        }
+        assert(n < EG_ARRAY_LEN(ops) && ops[EG_ARRAY_LEN(ops) - 1].option == MHD_OPTION_END);
+        l->mhd = MHD_start_daemon(flags, (uint16_t)l->port, NULL, NULL, eg_front_handle, l,
+                                  MHD_OPTION_ARRAY, ops, MHD_OPTION_END);
+    }
+    if (l->mhd == NULL) {
+        eg_errf(err, errlen, "cannot listen on %s for %s (address in use, or bad certificate?)",
+                spec, l->https ? "HTTPS" : "HTTP");
+        return -1;
+    }
+    di = MHD_get_daemon_info(l->mhd, MHD_DAEMON_INFO_BIND_PORT);
+    if (di && di->port)
+        l->port = di->port;
+    return 0;
+}
+
+void eg_front_unlisten(eg_listener_t *l)
+{
+    if (l->mhd)
+        MHD_quiesce_daemon(l->mhd);
+}
+
