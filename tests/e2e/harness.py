@@ -29,6 +29,29 @@ def test(fn):
     return fn
 
 
+def within(seconds):
+    """Fails the test when it runs longer than seconds (SIGALRM interrupts any wait; tests
+    run in the main thread). main() gives every other test DEFAULT_LIMIT."""
+    def wrap(fn):
+        def run(env):
+            def expired(signum, frame):
+                raise TimeoutError("%s took longer than %d s" % (fn.__name__, seconds))
+            old = signal.signal(signal.SIGALRM, expired)
+            signal.alarm(seconds)
+            try:
+                return fn(env)
+            finally:
+                signal.alarm(0)
+                signal.signal(signal.SIGALRM, old)
+        run.__name__ = fn.__name__
+        run.limited = True
+        return run
+    return wrap
+
+
+DEFAULT_LIMIT = 300
+
+
 def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
@@ -609,7 +632,7 @@ def main():
         t0 = time.time()
         env = Env()
         try:
-            fn(env)
+            (fn if getattr(fn, "limited", False) else within(DEFAULT_LIMIT)(fn))(env)
             print("ok %d - %s (%.1fs)" % (n, name, time.time() - t0), flush=True)
         except Exception:
             failed += 1

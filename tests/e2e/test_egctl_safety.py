@@ -5,10 +5,8 @@ not paths), `dist rm` on a configured distribution, a running edgegate dropping 
 distribution's cached objects, and the policy worker's own answers (HTML error pages, valid
 Location headers, raw request targets normalized or refused) spoken to over FastCGI.
 Every test runs under an alarm, so a hang fails it instead of stalling the suite."""
-import functools
 import json
 import os
-import signal
 import socket
 import sqlite3
 import struct
@@ -16,28 +14,11 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (BUILD, EGCTL, eventually, free_port, main, request, test,  # noqa: E402
+from harness import (BUILD, eventually, free_port, main, request, test,  # noqa: E402
                      wait_port)
+from harness import within as timeout  # noqa: E402
 
 POLICY = os.path.join(BUILD, "gateway", "edgegate-policy")
-
-
-def timeout(seconds):
-    """Fails the test when it runs longer than seconds (SIGALRM interrupts any wait)."""
-    def wrap(fn):
-        @functools.wraps(fn)
-        def run(env):
-            def expired(signum, frame):
-                raise TimeoutError("%s took longer than %d s" % (fn.__name__, seconds))
-            old = signal.signal(signal.SIGALRM, expired)
-            signal.alarm(seconds)
-            try:
-                return fn(env)
-            finally:
-                signal.alarm(0)
-                signal.signal(signal.SIGALRM, old)
-        return run
-    return wrap
 
 
 def refused(env, *args, says):

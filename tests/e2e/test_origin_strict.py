@@ -6,37 +6,18 @@ Connection names, reach neither viewers nor the cache; a body read to the close 
 counts only when close_notify ends it. The origin is a scripted one in this file: it sends
 exact bytes per path and records every request it received."""
 import os
-import signal
 import socket
 import ssl
 import sys
 import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Conn, main, request, test  # noqa: E402
+from harness import within as timed, Conn, main, request, test  # noqa: E402
 from pki import Pki  # noqa: E402
 
 ERROR = "Error from edgegate"
 BIG = 150000           # over the largest object the cache keeps with CACHE_SIZE
 CACHE_SIZE = "400000"  # objects up to 100000 bytes are stored
-
-
-def timed(seconds):
-    """A test that hangs fails after seconds instead (SIGALRM; tests run in the main thread)."""
-    def wrap(fn):
-        def run(env):
-            def expired(signum, frame):
-                raise TimeoutError("%s took more than %d s" % (fn.__name__, seconds))
-            old = signal.signal(signal.SIGALRM, expired)
-            signal.alarm(seconds)
-            try:
-                fn(env)
-            finally:
-                signal.alarm(0)
-                signal.signal(signal.SIGALRM, old)
-        run.__name__ = fn.__name__
-        return run
-    return wrap
 
 
 class Answer:

@@ -4,7 +4,6 @@ each of CloudFront's policy names (--viewer-security-policy), checked with Pytho
 pinned to one TLS version and a few cipher suites, and with testssl.sh against the default.
 Real edgegate and edgegate-policy processes, an nginx origin, 127.0.0.1 only."""
 import atexit
-import functools
 import json
 import os
 import shutil
@@ -19,7 +18,7 @@ import time
 import warnings
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import EDGEGATE, free_port, main, test, wait_port  # noqa: E402
+from harness import within, EDGEGATE, free_port, main, test, wait_port  # noqa: E402
 from pki import Pki  # noqa: E402
 
 # Pinning a client to TLS 1.0/1.1 is the point here, not a mistake to be warned about.
@@ -31,24 +30,6 @@ POLICIES = ["TLSv1", "TLSv1_2016", "TLSv1.1_2016", "TLSv1.2_2018", "TLSv1.2_2019
             "TLSv1.2_2021"]
 CBC_ONLY = ("ECDHE-RSA-AES128-SHA256:ECDHE-RSA-AES256-SHA384:ECDHE-RSA-AES128-SHA:"
             "ECDHE-RSA-AES256-SHA:AES128-SHA256:AES256-SHA256:AES128-SHA:AES256-SHA")
-
-
-def within(seconds):
-    """Fails the test when it runs longer than seconds (a hung handshake must not hang CI)."""
-    def wrap(fn):
-        @functools.wraps(fn)
-        def run(env):
-            def expire(signum, frame):
-                raise TimeoutError("%s ran over %ds" % (fn.__name__, seconds))
-            old = signal.signal(signal.SIGALRM, expire)
-            signal.alarm(seconds)
-            try:
-                return fn(env)
-            finally:
-                signal.alarm(0)
-                signal.signal(signal.SIGALRM, old)
-        return run
-    return wrap
 
 
 def client_context(version, ciphers=None):
