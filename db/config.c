@@ -540,14 +540,31 @@ int eg_id_validate(const char *what, const char *id, char *err, size_t errlen)
     return 0;
 }
 
+/* A host name, or for aliases "*." and a host name: the wildcard only as a whole first label
+ * (as CloudFront), no empty label, no trailing dot (the front matches "a.b." as "a.b"). */
 static int hostname_ok(const char *s, size_t n)
 {
+    size_t label = 0;
     if (n == 0 || n > 253)
         return 0;
-    for (size_t i = 0; i < n; i++)
-        if (!isalnum((unsigned char)s[i]) && s[i] != '-' && s[i] != '.' && s[i] != '*')
+    if (n >= 2 && s[0] == '*' && s[1] == '.') {
+        s += 2;
+        n -= 2;
+        if (n == 0)
             return 0;
-    return 1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '.') {
+            if (label == 0)
+                return 0;
+            label = 0;
+            continue;
+        }
+        if (!isalnum((unsigned char)s[i]) && s[i] != '-' && s[i] != '_')
+            return 0;
+        label++;
+    }
+    return label > 0;
 }
 
 int eg_origin_validate(const eg_origin_t *o, char *err, size_t errlen)

@@ -571,6 +571,8 @@ int eg_db_origin_list(eg_db_t *db, const char *dist, eg_origin_t **out, size_t *
     sqlite3_stmt *st;
     void *arr = NULL;
     int rc;
+    if (dist_must_exist(db, dist, err, errlen) < 0)
+        return -1; /* an empty list would read as "nothing there" */
     column_list(eg_origin_fields, eg_origin_nfields, cols, sizeof(cols), "");
     snprintf(sql, sizeof(sql), "SELECT %s FROM origins WHERE dist_id = ? ORDER BY id", cols);
     if ((st = prepare(db, sql, err, errlen)) == NULL)
@@ -714,6 +716,8 @@ int eg_db_behavior_list(eg_db_t *db, const char *dist, eg_behavior_t **out, size
     sqlite3_stmt *st;
     void *arr = NULL;
     int rc;
+    if (dist_must_exist(db, dist, err, errlen) < 0)
+        return -1; /* an empty list would read as "nothing there" */
     column_list(eg_behavior_fields, eg_behavior_nfields, cols, sizeof(cols), "");
     snprintf(sql, sizeof(sql),
              "SELECT %s, precedence FROM behaviors WHERE dist_id = ? ORDER BY precedence", cols);
@@ -1040,7 +1044,10 @@ void eg_db_invalidations_free(eg_invalidation_t *v, size_t n)
 int eg_db_invalidation_list(eg_db_t *db, const char *dist, int pending_only,
                             eg_invalidation_t **out, size_t *n, char *err, size_t errlen)
 {
-    sqlite3_stmt *st = prepare(
+    sqlite3_stmt *st;
+    if (dist && dist_must_exist(db, dist, err, errlen) < 0)
+        return -1;
+    st = prepare(
         db,
         "SELECT i.id, i.dist_id, i.caller_reference, i.status, i.created_at, "
         "ifnull(i.completed_at, 0), p.path FROM invalidations i "

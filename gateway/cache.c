@@ -326,12 +326,82 @@ static long directive(const char *v, size_t len, const char *name)
     return -1;
 }
 
+static int is_field(const eg_header_t *f, const char *name)
+{
+    return f->name_len == strlen(name) && strncasecmp(f->name, name, f->name_len) == 0;
+}
+
+/* Whether any element of any Cache-Control line is the directive name, bare or with an
+ * argument ("private" and private="Set-Cookie" alike: a shared cache that cannot drop just
+ * the named fields must not store at all). Repeated lines are one list (RFC 9110 5.3). */
+static int cc_has(const eg_http_head_t *h, const char *name)
+{
+    size_t nl = strlen(name);
+    for (size_t i = 0; i < h->n_headers; i++) {
+        const char *p, *end;
+        if (!is_field(&h->headers[i], "Cache-Control"))
+            continue;
+        p = h->headers[i].value;
+        end = p + h->headers[i].value_len;
+        while (p < end) {
+            const char *e = p;
+            while (p < end && (*p == ' ' || *p == '\t' || *p == ','))
+                p++;
+            e = p;
+            while (e < end && *e != ',' && *e != '=' && *e != ' ' && *e != '\t')
+                e++;
+            if ((size_t)(e - p) == nl && strncasecmp(p, name, nl) == 0)
+                return 1;
+            while (e < end && *e != ',')
+                e++;
+            p = e;
+        }
+    }
+    return 0;
+}
+
+/* A delta-seconds directive from the first Cache-Control line that has it, or -1. */
+static long cc_seconds(const eg_http_head_t *h, const char *name)
+{
+    for (size_t i = 0; i < h->n_headers; i++)
+        if (is_field(&h->headers[i], "Cache-Control")) {
+            long t = directive(h->headers[i].value, h->headers[i].value_len, name);
+            if (t >= 0)
+                return t;
+        }
+    return -1;
+}
+
+/* 1 when every Vary element on every line is Accept-Encoding (the key holds it). */
+static int varies_only_on_encoding(const eg_http_head_t *h)
+{
+    for (size_t i = 0; i < h->n_headers; i++) {
+        const char *p, *end;
+        if (!is_field(&h->headers[i], "Vary"))
+            continue;
+        p = h->headers[i].value;
+        end = p + h->headers[i].value_len;
+        while (p < end) {
+            const char *e = memchr(p, ',', (size_t)(end - p)), *s = p, *t;
+            if (e == NULL)
+                e = end;
+            t = e;
+            while (s < t && (*s == ' ' || *s == '\t'))
+                s++;
+            while (t > s && (t[-1] == ' ' || t[-1] == '\t'))
+                t--;
+            if (t > s && !(t - s == 15 && strncasecmp(s, "Accept-Encoding", 15) == 0))
+                return 0;
+            p = e < end ? e + 1 : end;
+        }
+    }
+    return 1;
+}
+
 int eg_cache_ttl(const eg_http_head_t *h, int min_ttl, int default_ttl, int max_ttl, time_t now,
                  int *ttl)
 {
-    const eg_header_t *cc = eg_http_find(h, "Cache-Control");
     const eg_header_t *exp = eg_http_find(h, "Expires");
-    const eg_header_t *vary = eg_http_find(h, "Vary");
     long t = -1;
 
     switch (h->status) {
@@ -342,22 +412,18 @@ int eg_cache_ttl(const eg_http_head_t *h, int min_ttl, int default_ttl, int max_
     }
     if (eg_http_find(h, "Set-Cookie"))
         return 0; /* a cookie is someone's, never everyone's */
-    if (vary && !(vary->value_len == 15 && !strncasecmp(vary->value, "Accept-Encoding", 15)))
-        return 0; /* the key does not hold request headers */
-    if (cc && (eg_http_has_token(cc->value, cc->value_len, "no-store") ||
-               eg_http_has_token(cc->value, cc->value_len, "no-cache") ||
-               eg_http_has_token(cc->value, cc->value_len, "private"))) {
+    if (!varies_only_on_encoding(h))
+        return 0; /* the key does not hold the other request headers */
+    if (cc_has(h, "no-store") || cc_has(h, "no-cache") || cc_has(h, "private")) {
         /* CloudFront caches these anyway for the minimum TTL when it is above 0 */
         if (min_ttl <= 0)
             return 0;
         *ttl = min_ttl;
         return 1;
     }
-    if (cc) {
-        t = directive(cc->value, cc->value_len, "s-maxage");
-        if (t < 0)
-            t = directive(cc->value, cc->value_len, "max-age");
-    }
+    t = cc_seconds(h, "s-maxage");
+    if (t < 0)
+        t = cc_seconds(h, "max-age");
     if (t < 0 && exp) {
         char *s = eg_strndup(exp->value, exp->value_len);
         time_t e = parse_http_date(s);

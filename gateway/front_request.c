@@ -121,6 +121,7 @@ static const char *public_sentence(int status)
 {
     switch (status) {
     case 400: return "The request could not be understood: it is not a well-formed HTTP request.";
+    case 403: return "This request is not allowed: a GET or HEAD request cannot carry a body.";
     case 414: return "The request target is too long.";
     case 501: return "The request uses a transfer coding this server does not implement.";
     case 503: return "The server is too busy to answer now. Try again later.";
@@ -149,7 +150,7 @@ static enum MHD_Result error_page(req_t *rq, struct MHD_Connection *c, int statu
         return MHD_NO;
     MHD_add_response_header(resp, "Content-Type", "text/html; charset=utf-8");
     MHD_add_response_header(resp, "Via", VIA);
-    if (status == 400 || status == 414 || status == 501 || status == 505)
+    if (rq->refused) /* the head was refused: its body, if any, is never read */
         MHD_add_response_header(resp, "Connection", "close"); /* framing is in doubt */
     add_common(rq, resp, "Error from edgegate");
     return queue(rq, c, status, resp);
@@ -873,6 +874,12 @@ static int check_request(req_t *rq, struct MHD_Connection *c, const char *url,
     rq->body = chk.body != EG_BODY_NONE;
     rq->chunked = chk.body == EG_BODY_CHUNKED;
     rq->body_len = chk.content_length;
+    /* as CloudFront: a GET body has no meaning (RFC 9110 9.3.1), and an origin that ignores
+     * its framing would read it as the next request */
+    if (rq->body && (strcmp(rq->method, "GET") == 0 || strcmp(rq->method, "HEAD") == 0)) {
+        *reason = "a GET or HEAD request with a body";
+        return 403;
+    }
     return 0;
 }
 

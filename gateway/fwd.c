@@ -20,9 +20,10 @@ static const char *const special[] = {
     "X-Forwarded-For", "X-Forwarded-Proto", "Via", "Forwarded",
 };
 
+/* The words are spelled exactly as egctl stores them: "ALL" is a name, not a word. */
 static int is_word(const char *v, const char *word)
 {
-    return v && strcasecmp(v, word) == 0;
+    return v && strcmp(v, word) == 0;
 }
 
 /* A name list; the words none/all/all-viewer are not names. */
@@ -122,13 +123,13 @@ void eg_fwd_cookies(const eg_fwd_policy_t *p, const char *cookie, eg_buf_t *fwd,
     }
     if (!key_none && !key_all) {
         /* keyed in the policy's order, so the order the viewer sent them in does not matter;
-         * an absent cookie keys as absent ("name" without "=") */
+         * every occurrence of a name is keyed (an origin may read the last of them), and an
+         * absent cookie keys as absent ("name" without "=") */
         const char *l = p->cache_cookies;
         while (*l) {
             const char *e = strchr(l, ',');
             size_t n = e ? (size_t)(e - l) : strlen(l);
-            const char *found = NULL;
-            size_t flen = 0;
+            int found = 0;
             for (const char *s = cookie; *s;) {
                 const char *se;
                 size_t slen;
@@ -136,22 +137,18 @@ void eg_fwd_cookies(const eg_fwd_policy_t *p, const char *cookie, eg_buf_t *fwd,
                     s++;
                 se = strchr(s, ';');
                 slen = se ? (size_t)(se - s) : strlen(s);
+                while (slen && (s[slen - 1] == ' ' || s[slen - 1] == '\t'))
+                    slen--;
                 if (slen > n && strncmp(s, l, n) == 0 && s[n] == '=') {
-                    found = s;
-                    flen = slen;
-                    while (flen && (found[flen - 1] == ' ' || found[flen - 1] == '\t'))
-                        flen--;
-                    break;
+                    add_cookie(key, s, slen);
+                    found = 1;
                 }
                 if (se == NULL)
                     break;
                 s = se + 1;
             }
-            if (found)
-                add_cookie(key, found, flen);
-            else {
+            if (!found)
                 add_cookie(key, l, n);
-            }
             if (e == NULL)
                 break;
             l = e + 1;

@@ -17,8 +17,8 @@ size_t eg_policy_host_name(const char *host, const char **name)
     *name = host;
     if (host[0] == '[') {
         const char *close = strchr(host, ']');
-        if (close == NULL)
-            return 0;
+        if (close == NULL || close - host < 3 || !memchr(host, ':', (size_t)(close - host)))
+            return 0; /* "[]" or "[1]" is no IPv6 address */
         for (const char *p = host + 1; p < close; p++)
             if (!isxdigit((unsigned char)*p) && *p != ':' && *p != '.')
                 return 0;
@@ -28,16 +28,27 @@ size_t eg_policy_host_name(const char *host, const char **name)
     } else {
         const char *colon = strchr(host, ':');
         n = colon ? (size_t)(colon - host) : strlen(host);
+        if (n == 0 || n > 253)
+            return 0;
         for (size_t i = 0; i < n; i++)
             if (!isalnum((unsigned char)host[i]) && host[i] != '-' && host[i] != '.' &&
                 host[i] != '_')
                 return 0;
     }
-    /* whatever follows must be a port */
-    if (host[n] == ':')
-        for (const char *p = host + n + 1; *p; p++)
+    /* whatever follows must be a port: 1 to 5 digits, at most 65535 */
+    if (host[n] == ':') {
+        long port = 0;
+        const char *p = host + n + 1;
+        if (*p == '\0' || strlen(p) > 5)
+            return 0;
+        for (; *p; p++) {
             if (!isdigit((unsigned char)*p))
                 return 0;
+            port = port * 10 + (*p - '0');
+        }
+        if (port > 65535)
+            return 0;
+    }
     return n;
 }
 
@@ -130,6 +141,10 @@ void eg_policy_decide(const eg_config_t *c, const eg_policy_req_t *r, eg_policy_
         final(d, 400, "The Host header is not a host name.");
         return;
     }
+    /* "www.example.com." is the fully qualified spelling of "www.example.com": Apache and
+     * nginx pick the same virtual host for both, so the distribution must be the same too */
+    if (nlen > 1 && name[nlen - 1] == '.')
+        nlen--;
     d->dist = eg_config_find_dist(c, name, nlen);
     if (d->dist == NULL) {
         final(d, 403, "No distribution answers for this host.");

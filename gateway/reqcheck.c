@@ -56,7 +56,9 @@ static void transfer_encoding(eg_reqcheck_t *r, const char *v)
         }
         p = *e ? e + 1 : e;
     }
-    if (last_chunked)
+    /* libmicrohttpd 0.9.75 decodes chunked only when it is the whole value: any other
+     * coding before it would leave the body unframed, so only "chunked" alone is served */
+    if (last_chunked && chunked_seen == 1 && strcspn(v, ",") == strlen(v))
         r->te_chunked = 1;
     else
         r->te_other = 1;

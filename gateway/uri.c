@@ -25,6 +25,14 @@ static int is_unreserved(unsigned char c)
     return isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~';
 }
 
+/* The sub-delims, ':' and '@': a path may hold them as they are, and Apache, nginx and
+ * lighttpd decode their escapes before they look for the file, so "/sec%24ret" is the
+ * object "/sec$ret" is; decoded, a pattern naming "$" meets both spellings. */
+static int is_sub_delim(unsigned char c)
+{
+    return c != 0 && strchr("!$&'()*+,;=:@", c) != NULL;
+}
+
 /* Characters RFC 3986 allows in a path segment as they are (pchar less '%'), plus '/'. */
 static int is_path_char(unsigned char c)
 {
@@ -62,7 +70,9 @@ static int decode_escapes(const char *in, size_t len, int glob, char *out, size_
                 *reason = "an encoded control character or NUL in the path";
                 return -1;
             }
-            if (is_unreserved((unsigned char)v)) {
+            /* in a pattern '*' is a wildcard: its escape stays one (and egctl refuses it) */
+            if (is_unreserved((unsigned char)v) || (is_sub_delim((unsigned char)v) &&
+                                                     !(glob && v == '*'))) {
                 out[o++] = (char)v;
             } else {
                 out[o++] = '%';

@@ -2,8 +2,8 @@
  * cache is keyed on, invalidations match and origins receive the same normalized path, so
  * a path spelled another way cannot slip past a behavior. The front calls eg_uri_parse for
  * every request; egctl normalizes patterns and invalidation paths with eg_uri_normalize_path.
- * Rules (RFC 3986 §6.2.2, as CloudFront): unreserved escapes decoded, other escapes upper
- * case, dot segments removed (encoded ones too), repeated slashes merged; refused: %2F, %5C,
+ * Rules (RFC 3986 §6.2.2, as CloudFront, and as the origins serve files): escapes of
+ * unreserved characters, sub-delims, ':' and '@' decoded, other escapes upper case, dot segments removed (encoded ones too), repeated slashes merged; refused: %2F, %5C,
  * %00 and other control escapes, a bad escape, '\', control bytes, '..' above the root. */
 #ifndef EDGEGATE_URI_H
 #define EDGEGATE_URI_H

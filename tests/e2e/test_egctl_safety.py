@@ -164,6 +164,15 @@ def invalidation_paths_are_normalized_and_star_only_last(env):
 
 @test
 @timeout(60)
+def lists_of_an_unknown_distribution_fail_and_aliases_that_never_match_are_refused(env):
+    for cmd in (("origin", "list"), ("behavior", "list"), ("invalidations",)):
+        refused(env, "--dist", "nosuch", *cmd, says="no distribution nosuch")
+    for alias in ("*", "*.*", "shop.example.", "a..b"):
+        refused(env, "dist", "add", "shop", "--aliases", alias, says="is not a host name")
+
+
+@test
+@timeout(60)
 def dist_rm_refuses_a_configured_distribution_unless_forced(env):
     env.egctl("dist", "add", "shop", "--aliases", "shop.example")
     env.egctl("--dist", "shop", "origin", "add", "web", "--domain", "127.0.0.1")

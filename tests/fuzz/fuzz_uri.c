@@ -34,8 +34,8 @@ void eg_fuzz_uri_check(const char *path, size_t n)
             if (i + 2 >= n || !hex_upper(path[i + 1]) || !hex_upper(path[i + 2]))
                 abort();
             v = (int)strtol((char[]){path[i + 1], path[i + 2], 0}, NULL, 16);
-            if (isalnum(v) || v == '-' || v == '.' || v == '_' || v == '~' || v == '/')
-                abort();
+            if (isalnum(v) || (v && strchr("-._~/!$&'()*+,;=:@", v)))
+                abort(); /* should have been decoded (or refused, for '/') */
         }
     }
     again = malloc(n + 1);

@@ -85,6 +85,32 @@ int main(void)
        "Vary on other headers not cached");
     ok(ttl_of("HTTP/1.1 200 OK\r\nVary: Accept-Encoding\r\n\r\n", 0, 100, 1000, &ttl) == 1,
        "Vary: Accept-Encoding cached");
+    /* repeated field lines are one list (RFC 9110 5.3): nginx's `expires` plus add_header */
+    ok(ttl_of("HTTP/1.1 200 OK\r\nCache-Control: max-age=3600\r\nCache-Control: private\r\n\r\n",
+              0, 100, 1000, &ttl) == 0,
+       "private on a second Cache-Control line is not cached");
+    ok(ttl_of("HTTP/1.1 200 OK\r\nCache-Control: public\r\nCache-Control: no-store\r\n\r\n", 0,
+              100, 1000, &ttl) == 0,
+       "no-store on a second Cache-Control line is not cached");
+    ok(ttl_of("HTTP/1.1 200 OK\r\nCache-Control: public\r\nCache-Control: max-age=7\r\n\r\n", 0,
+              100, 1000, &ttl) == 1 && ttl == 7,
+       "max-age on a second Cache-Control line counts");
+    ok(ttl_of("HTTP/1.1 200 OK\r\nVary: Accept-Encoding\r\nVary: Cookie\r\n\r\n", 0, 100, 1000,
+              &ttl) == 0,
+       "Vary: Cookie on a second line is not cached");
+    ok(ttl_of("HTTP/1.1 200 OK\r\nVary: accept-encoding , Cookie\r\n\r\n", 0, 100, 1000, &ttl) == 0,
+       "Vary listing Accept-Encoding and Cookie is not cached");
+    ok(ttl_of("HTTP/1.1 200 OK\r\nVary: accept-encoding,\r\n\r\n", 0, 100, 1000, &ttl) == 1,
+       "Vary: accept-encoding (any case, empty element) cached");
+    ok(ttl_of("HTTP/1.1 200 OK\r\nCache-Control: private=\"Set-Cookie\", max-age=60\r\n\r\n", 0,
+              100, 1000, &ttl) == 0,
+       "qualified private=\"...\" is not cached");
+    ok(ttl_of("HTTP/1.1 200 OK\r\nCache-Control: no-cache=\"Set-Cookie\"\r\n\r\n", 0, 100, 1000,
+              &ttl) == 0,
+       "qualified no-cache=\"...\" is not cached");
+    ok(ttl_of("HTTP/1.1 200 OK\r\nCache-Control: max-age=60, privateer\r\n\r\n", 0, 100, 1000,
+              &ttl) == 1 && ttl == 60,
+       "a directive that only starts with private is not private");
     ok(ttl_of("HTTP/1.1 200 OK\r\nCache-Control: max-age=0\r\n\r\n", 0, 100, 1000, &ttl) == 0,
        "max-age=0 not stored");
 

@@ -216,8 +216,10 @@ static void path_patterns(void)
     ok(eg_pattern_normalize("/a,b", out, sizeof(out), err, sizeof(err)) < 0 &&
            strstr(err, "','") && strstr(err, "CloudFront allows"),
        "the refusal names the character and what CloudFront allows: %s", err);
-    ok(eg_pattern_normalize("/a%27", out, sizeof(out), err, sizeof(err)) < 0,
-       "an escape of an allowed character is refused: %s", err);
+    /* escapes of the characters a pattern may name are decoded, as in request paths */
+    pattern_is("/a%27%24%40%3a%2B%26", "/a'$@:+&");
+    ok(eg_pattern_normalize("/a%2A", out, sizeof(out), err, sizeof(err)) < 0,
+       "an escaped '*' is refused rather than made a wildcard: %s", err);
     longp[0] = '/';
     memset(longp + 1, 'a', 254);
     longp[255] = '\0';
@@ -327,6 +329,17 @@ int main(void)
        "aliases normalize");
     is_str(buf, "a.example,b.example", "lower case, trimmed");
     ok(eg_aliases_normalize("a/b", buf, sizeof(buf), err, sizeof(err)) < 0, "bad alias refused");
+    {
+        static const char *const bad[] = {"*", "*.*", "example.com.", "a..b", ".a", "*.", "a*.b",
+                                          "*.*.b", "a.*"};
+        static const char *const good[] = {"*.example.com", "a-b.c_d.example", "localhost"};
+        for (size_t i = 0; i < EG_ARRAY_LEN(bad); i++)
+            ok(eg_aliases_normalize(bad[i], buf, sizeof(buf), err, sizeof(err)) < 0,
+               "alias '%s' refused (it could never match)", bad[i]);
+        for (size_t i = 0; i < EG_ARRAY_LEN(good); i++)
+            ok(eg_aliases_normalize(good[i], buf, sizeof(buf), err, sizeof(err)) == 0,
+               "alias '%s' accepted", good[i]);
+    }
     ok(eg_id_validate("origin", "web-1.a_b", err, sizeof(err)) == 0, "ids take - _ .");
     ok(eg_id_validate("origin", "a b", err, sizeof(err)) < 0, "ids take no spaces");
 

@@ -60,6 +60,13 @@ int main(void)
     cookies(&p, "lang=en; sid=x", "lang=en; sid=x", "sid=x", "order as sent is forwarded");
     cookies(&p, "lang=en", "lang=en", "sid", "an absent keyed cookie keys as absent");
     cookies(&p, "sidx=1; SID=2", "", "sid", "cookie names match exactly");
+    cookies(&p, "sid=A; sid=B", "sid=A; sid=B", "sid=A; sid=B",
+            "a repeated keyed cookie keys every value it forwards");
+    {
+        eg_fwd_policy_t upper = {"", "ALL", "none", "None"};
+        cookies(&upper, "ALL=1; x=2", "ALL=1", "ALL=1",
+                "ALL is a cookie name (egctl stores the words in lower case)");
+    }
     cookies(&all, "b=2; a=1", "b=2; a=1", "b=2; a=1", "all cookies keyed");
     {
         eg_fwd_policy_t o = {"", "none", "none", "all"};

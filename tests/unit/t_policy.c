@@ -350,7 +350,18 @@ int main(void)
     is_int(decide("GET", 0, 1, "off.example:8443", "/"), 403, "disabled distribution -> 403");
     is_int(decide("GET", 0, 1, "a.wild.example", "/"), 403, "wildcard alias selects it");
     is_int(decide("GET", 0, 1, "OFF.EXAMPLE", "/"), 403, "aliases are case-insensitive");
+    is_int(decide("GET", 0, 1, "off.example.", "/"), 403,
+           "a trailing dot names the same host (the disabled distribution, not the default)");
+    is_int(decide("GET", 0, 1, "off.example.:80", "/"), 403, "also with a port");
     is_int(decide("GET", 0, 1, "bad/host", "/"), 400, "a Host that is not a name -> 400");
+    is_int(decide("GET", 0, 1, "[]", "/"), 400, "Host [] -> 400");
+    is_int(decide("GET", 0, 1, "[1]:80", "/"), 400, "Host [1] -> 400");
+    is_int(decide("GET", 0, 1, "a:99999999999999999999", "/"), 400, "a port past 65535 -> 400");
+    is_int(decide("GET", 0, 1, "a:65536", "/"), 400, "port 65536 -> 400");
+    is_int(decide("GET", 0, 1, "a:", "/"), 400, "an empty port -> 400");
+    is_int(decide("GET", 0, 1, ":80", "/"), 400, "no name, only a port -> 400");
+    is_int(decide("GET", 0, 1, "a:65535", "/"), 0, "port 65535 is a port");
+    is_int(decide("GET", 0, 1, "[::1]:8080", "/"), 0, "an IPv6 literal with a port");
 
     /* Location */
     r.host = "www.example.com:8080";

@@ -48,6 +48,14 @@ int main(void)
           "chunked, gzip");
     CHECK("HTTP/1.1", 400, "Transfer-Encoding chunked twice", "Host", "a", "Transfer-Encoding",
           "chunked, chunked");
+    CHECK("HTTP/1.1", 501, "Transfer-Encoding gzip, chunked", "Host", "a", "Transfer-Encoding",
+          "gzip, chunked");
+    CHECK("HTTP/1.1", 501, "Transfer-Encoding identity, chunked", "Host", "a",
+          "Transfer-Encoding", "identity, chunked");
+    CHECK("HTTP/1.1", 501, "Transfer-Encoding ,chunked", "Host", "a", "Transfer-Encoding",
+          ",chunked");
+    CHECK("HTTP/1.1", 0, "Transfer-Encoding \" chunked \"", "Host", "a", "Transfer-Encoding",
+          " chunked ");
     CHECK("HTTP/1.1", 400, "two Transfer-Encoding fields", "Host", "a", "Transfer-Encoding",
           "chunked", "Transfer-Encoding", "chunked");
     CHECK("HTTP/1.0", 400, "Transfer-Encoding over HTTP/1.0", "Transfer-Encoding", "chunked");
