@@ -206,11 +206,8 @@ static eg_route_t *get_route(req_t *rq, struct MHD_Connection *c, const char *me
     char port[16], hport[16], ip[64], sport[16];
 
     /* the normalized target: the worker decides on the path the origin will get */
-    eg_buf_add(&target, rq->u.path, rq->u.path_len);
-    if (rq->u.query) {
-        eg_buf_adds(&target, "?");
-        eg_buf_adds(&target, rq->u.query);
-    }
+    eg_buf_printf(&target, "%s%s%s", rq->u.path, rq->u.query ? "?" : "",
+                  rq->u.query ? rq->u.query : "");
     /* everything the worker decides from, and nothing else */
     eg_buf_printf(&key, "%s %d %d %s %s", method, http10, rq->l->https, host ? host : "",
                   target.data);
