@@ -598,6 +598,18 @@ static int cmd_init(ctl_t *c)
     return 0;
 }
 
+/* Whether the command changes the database (an unknown one is refused by its handler). */
+static int writes(const char *cmd, const char *sub)
+{
+    static const char *const subs[] = {"add", "set", "rm", "move"};
+    if (strcmp(cmd, "init") == 0 || strcmp(cmd, "invalidate") == 0)
+        return 1;
+    for (size_t i = 0; sub && i < EG_ARRAY_LEN(subs); i++)
+        if (strcmp(sub, subs[i]) == 0)
+            return 1;
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     ctl_t c;
@@ -675,6 +687,12 @@ int main(int argc, char **argv)
     if (eg_db_open(c.db_path, strcmp(cmd, "init") == 0 ? EG_DB_CREATE : 0, &c.db, err,
                    sizeof(err)) < 0)
         return fail("%s", err);
+    /* a read-only database can be listed; a change to it is refused before anything is
+     * read or checked, with the reason, rather than by SQLite half way through */
+    if (writes(cmd, sub) && eg_db_writable(c.db, err, sizeof(err)) < 0) {
+        eg_db_close(c.db);
+        return fail("%s", err);
+    }
     if (strcmp(cmd, "init") == 0)
         rc = cmd_init(&c);
     else if (strcmp(cmd, "dist") == 0)

@@ -2,6 +2,8 @@
  * from the settings tables in config.c, so a field added there is stored without touching
  * this file (beyond a migration). Values travel as text and are parsed by the same code
  * that parses egctl's options, so the database cannot hold what the CLI would refuse. */
+#include <fcntl.h>
+#include <limits.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
 
@@ -12,25 +14,48 @@
 
 #define DEFAULT_PRECEDENCE 2147483647
 
+/* The database file and its -wal as stat saw them: what a change is told by where
+ * PRAGMA data_version cannot tell it (see eg_db_changed). */
+typedef struct {
+    dev_t dev;
+    ino_t ino;
+    off_t size;
+    struct timespec mtime;
+    int has_wal;
+    off_t wal_size;
+    struct timespec wal_mtime;
+} file_sig_t;
+
 struct eg_db {
     sqlite3 *sql;
+    char *path;       /* owned: a snapshot is reopened from it */
+    int flags;        /* EG_DB_* as given to eg_db_open */
+    int immutable;    /* read as an immutable snapshot: see open_connection() */
+    int shm_readonly; /* read through a -shm this user cannot write: data_version then moves
+                       * on every read, so changes are told by the files */
+    file_sig_t sig;   /* the files as the snapshot was taken or the last change seen */
     int data_version; /* last PRAGMA data_version seen by eg_db_changed */
 };
 
+static const char *readonly_why(eg_db_t *db, char *buf, size_t len);
+
 static int fail_sql(eg_db_t *db, char *err, size_t errlen, const char *what)
 {
+    char why[PATH_MAX + 200];
+    /* SQLite's "attempt to write a readonly database" names neither the file nor the cause */
+    if ((sqlite3_extended_errcode(db->sql) & 0xff) == SQLITE_READONLY) {
+        eg_errf(err, errlen, "database %s is read-only (%s)", db->path,
+                readonly_why(db, why, sizeof(why)));
+        return -1;
+    }
     eg_errf(err, errlen, "%s: %s", what, sqlite3_errmsg(db->sql));
     return -1;
 }
 
 static int exec(eg_db_t *db, const char *sql, char *err, size_t errlen)
 {
-    char *msg = NULL;
-    if (sqlite3_exec(db->sql, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        eg_errf(err, errlen, "database: %s", msg ? msg : sqlite3_errmsg(db->sql));
-        sqlite3_free(msg);
-        return -1;
-    }
+    if (sqlite3_exec(db->sql, sql, NULL, NULL, NULL) != SQLITE_OK)
+        return fail_sql(db, err, errlen, "database");
     return 0;
 }
 
@@ -80,21 +105,16 @@ int eg_db_schema_version(eg_db_t *db)
     return user_version(db);
 }
 
-static int migrate(eg_db_t *db, char *err, size_t errlen)
+/* Applies the migrations past schema version have, one transaction each. */
+static int migrate(eg_db_t *db, int have, char *err, size_t errlen)
 {
-    int have = user_version(db);
     int want = eg_db_latest_schema_version();
     char sql[64];
 
-    if (have < 0)
-        return fail_sql(db, err, errlen, "reading schema version");
-    if (have > want) {
-        eg_errf(err, errlen,
-                "database schema version %d is newer than this edgegate knows (%d); "
-                "upgrade edgegate",
-                have, want);
+    /* WAL lets the gateway read while egctl writes. It is a property of the file, so it is
+     * set with the schema, never by an open that has nothing to migrate. */
+    if (exec(db, "PRAGMA journal_mode = WAL", err, errlen) < 0)
         return -1;
-    }
     for (int v = have; v < want; v++) {
         if (begin(db, err, errlen) < 0)
             return -1;
@@ -114,11 +134,221 @@ fail:
     return -1;
 }
 
+/* The directory that holds path: where SQLite creates the -wal and -shm files. */
+static void dir_of(const char *path, char *dir, size_t len)
+{
+    const char *slash = strrchr(path, '/');
+    if (slash == NULL)
+        snprintf(dir, len, ".");
+    else if (slash == path)
+        snprintf(dir, len, "/");
+    else
+        snprintf(dir, len, "%.*s", (int)(slash - path), path);
+}
+
+static char *sibling(const char *path, const char *suffix)
+{
+    char *s = eg_malloc(strlen(path) + strlen(suffix) + 1);
+    strcpy(s, path);
+    strcat(s, suffix);
+    return s;
+}
+
+/* Why this connection cannot write, for the one line that says so. The checks use the
+ * effective ids, as the kernel does when SQLite opens the files. */
+static const char *readonly_why(eg_db_t *db, char *buf, size_t len)
+{
+    static const char *const suffixes[] = {"-wal", "-shm"};
+    char dir[PATH_MAX];
+    if (db->flags & EG_DB_READONLY)
+        return "opened read-only";
+    if (faccessat(AT_FDCWD, db->path, W_OK, AT_EACCESS) < 0) {
+        snprintf(buf, len, "this user cannot write the file: %s", strerror(errno));
+        return buf;
+    }
+    dir_of(db->path, dir, sizeof(dir));
+    if (faccessat(AT_FDCWD, dir, W_OK, AT_EACCESS) < 0) {
+        snprintf(buf, len,
+                 "this user cannot write its directory %s, where SQLite keeps the -wal and -shm "
+                 "files: %s",
+                 dir, strerror(errno));
+        return buf;
+    }
+    for (size_t i = 0; i < EG_ARRAY_LEN(suffixes); i++) {
+        char *f = sibling(db->path, suffixes[i]);
+        int denied = faccessat(AT_FDCWD, f, W_OK, AT_EACCESS) < 0 && errno != ENOENT;
+        free(f);
+        if (denied) {
+            snprintf(buf, len, "this user cannot write its %s file: %s", suffixes[i],
+                     strerror(errno));
+            return buf;
+        }
+    }
+    snprintf(buf, len, "SQLite: %s", db->sql ? sqlite3_errmsg(db->sql) : "opened read-only");
+    return buf;
+}
+
+int eg_db_writable(eg_db_t *db, char *err, size_t errlen)
+{
+    char why[PATH_MAX + 200];
+    if (!(db->flags & EG_DB_READONLY) && !db->immutable &&
+        sqlite3_db_readonly(db->sql, "main") == 0)
+        return 0;
+    eg_errf(err, errlen, "database %s is read-only (%s)", db->path,
+            readonly_why(db, why, sizeof(why)));
+    return -1;
+}
+
+static void file_sig(const char *path, file_sig_t *sig)
+{
+    struct stat sb;
+    char *wal = sibling(path, "-wal");
+    memset(sig, 0, sizeof(*sig));
+    if (stat(path, &sb) == 0) {
+        sig->dev = sb.st_dev;
+        sig->ino = sb.st_ino;
+        sig->size = sb.st_size;
+        sig->mtime = sb.st_mtim;
+    }
+    if (stat(wal, &sb) == 0) {
+        sig->has_wal = 1;
+        sig->wal_size = sb.st_size;
+        sig->wal_mtime = sb.st_mtim;
+    }
+    free(wal);
+}
+
+static int sig_equal(const file_sig_t *a, const file_sig_t *b)
+{
+    return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+           a->mtime.tv_sec == b->mtime.tv_sec && a->mtime.tv_nsec == b->mtime.tv_nsec &&
+           a->has_wal == b->has_wal && a->wal_size == b->wal_size &&
+           a->wal_mtime.tv_sec == b->wal_mtime.tv_sec &&
+           a->wal_mtime.tv_nsec == b->wal_mtime.tv_nsec;
+}
+
+/* A "file:" URI naming path read as immutable; what a URI path may not hold is escaped. */
+static char *snapshot_uri(const char *path)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    char *uri = eg_malloc(strlen(path) * 3 + 32), *o = uri;
+    /* an absolute path gets an empty authority, so "//x" cannot be read as a host */
+    o += sprintf(o, "%s", path[0] == '/' ? "file://" : "file:");
+    for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+            strchr("/-._~", *p)) {
+            *o++ = (char)*p;
+        } else {
+            *o++ = '%';
+            *o++ = hex[*p >> 4];
+            *o++ = hex[*p & 15];
+        }
+    }
+    strcpy(o, "?immutable=1");
+    return uri;
+}
+
+static int open_sql(eg_db_t *db, const char *name, int oflags, char *err, size_t errlen)
+{
+    if (sqlite3_open_v2(name, &db->sql, oflags, NULL) != SQLITE_OK) {
+        eg_errf(err, errlen, "database %s: %s", db->path,
+                db->sql ? sqlite3_errmsg(db->sql) : "cannot open");
+        sqlite3_close(db->sql);
+        db->sql = NULL;
+        return -1;
+    }
+    sqlite3_busy_timeout(db->sql, 5000);
+    return 0;
+}
+
+/* The first read of a connection: the schema version, then this connection's settings
+ * (which write nothing, but read the schema). -1 with err when SQLite cannot read the file;
+ * its error code tells why. */
+static int first_read(eg_db_t *db, char *err, size_t errlen)
+{
+    int v = user_version(db);
+    if (v < 0 || exec(db, "PRAGMA foreign_keys = ON", NULL, 0) < 0 ||
+        exec(db, "PRAGMA synchronous = NORMAL", NULL, 0) < 0) {
+        eg_errf(err, errlen, "database %s: %s", db->path, sqlite3_errmsg(db->sql));
+        return -1;
+    }
+    return v;
+}
+
+/* Whether SQLite has to read this WAL database without writing its -shm file: the file is
+ * there (SQLite made it, or would have failed) and this user may not write it. */
+static int shm_readonly(const char *path)
+{
+    char *shm = sibling(path, "-shm");
+    int ro = access(shm, F_OK) == 0 && faccessat(AT_FDCWD, shm, W_OK, AT_EACCESS) < 0;
+    free(shm);
+    return ro;
+}
+
+/* Opens db->sql and makes the first read, the schema version, which is where SQLite finds
+ * out whether it can read a WAL database at all: it reads one through the -shm file beside
+ * it, creating that (and the -wal) when they are missing, which it cannot do in a directory
+ * this user cannot write. The file is then opened again as an immutable snapshot, which
+ * SQLite reads without -shm, without locks, and without looking at the -wal: right only
+ * while no -wal holds changes, so one that does is refused, and eg_db_changed opens the
+ * database again when the files change. A -shm this user can read but not write is used
+ * as it is (SQLite then reads the -wal itself on every transaction). Returns the schema
+ * version, or -1 with err. */
+static int open_connection(eg_db_t *db, char *err, size_t errlen)
+{
+    /* SQLite opens a file this user may not write read-only. EG_DB_READONLY is not
+     * SQLITE_OPEN_READONLY: a connection opened so cannot remove the -wal and -shm files it
+     * made when it closes, and leaves them behind. */
+    int oflags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_READWRITE, v, code;
+    char dir[PATH_MAX], *uri;
+
+    if (db->flags & EG_DB_CREATE)
+        oflags |= SQLITE_OPEN_CREATE;
+    db->immutable = 0;
+    /* before the first read: a change made meanwhile is then seen by eg_db_changed */
+    file_sig(db->path, &db->sig);
+    if (open_sql(db, db->path, oflags, err, errlen) < 0)
+        return -1;
+    if ((v = first_read(db, err, errlen)) >= 0) {
+        db->shm_readonly = shm_readonly(db->path);
+        goto opened;
+    }
+    code = sqlite3_extended_errcode(db->sql) & 0xff;
+    if (code != SQLITE_READONLY && code != SQLITE_CANTOPEN)
+        return -1;
+    if (db->sig.wal_size > 0) {
+        dir_of(db->path, dir, sizeof(dir));
+        eg_errf(err, errlen,
+                "database %s cannot be read: its -wal file holds changes the database file "
+                "does not have yet, and SQLite reads those through a -shm file that this user "
+                "can neither open nor create in %s; let this user write that directory, or "
+                "have the database's owner run egctl once, which folds the -wal file in",
+                db->path, dir);
+        return -1;
+    }
+    sqlite3_close(db->sql);
+    db->sql = NULL;
+    uri = snapshot_uri(db->path);
+    v = open_sql(db, uri, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, err,
+                 errlen);
+    free(uri);
+    if (v < 0)
+        return -1;
+    db->immutable = 1;
+    db->shm_readonly = 0;
+    if ((v = first_read(db, err, errlen)) < 0)
+        return -1;
+opened:
+    if ((db->flags & EG_DB_READONLY) && exec(db, "PRAGMA query_only = ON", err, errlen) < 0)
+        return -1;
+    return v;
+}
+
 int eg_db_open(const char *path, int flags, eg_db_t **out, char *err, size_t errlen)
 {
     struct stat sb;
     eg_db_t *db;
-    int oflags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+    int have, want = eg_db_latest_schema_version();
 
     *out = NULL;
     if (!(flags & EG_DB_CREATE) && stat(path, &sb) < 0) {
@@ -126,28 +356,37 @@ int eg_db_open(const char *path, int flags, eg_db_t **out, char *err, size_t err
                 strerror(errno), path);
         return -1;
     }
-    if (flags & EG_DB_CREATE)
-        oflags |= SQLITE_OPEN_CREATE;
     db = eg_calloc(1, sizeof(*db));
-    if (sqlite3_open_v2(path, &db->sql, oflags, NULL) != SQLITE_OK) {
-        eg_errf(err, errlen, "database %s: %s", path,
-                db->sql ? sqlite3_errmsg(db->sql) : "cannot open");
-        goto fail;
-    }
-    sqlite3_busy_timeout(db->sql, 5000);
-    if (exec(db, "PRAGMA foreign_keys = ON", err, errlen) < 0)
-        goto fail;
-    /* WAL lets the gateway read while egctl writes; it is a property of the file. */
-    if (exec(db, "PRAGMA journal_mode = WAL", err, errlen) < 0 ||
-        exec(db, "PRAGMA synchronous = NORMAL", err, errlen) < 0)
-        goto fail;
-    if (migrate(db, err, errlen) < 0) {
-        char tmp[512];
-        snprintf(tmp, sizeof(tmp), "%s", err ? err : "");
-        eg_errf(err, errlen, "database %s: %s", path, tmp);
-        goto fail;
-    }
+    db->path = eg_strdup(path);
+    db->flags = flags;
     db->data_version = -1;
+    if ((have = open_connection(db, err, errlen)) < 0)
+        goto fail;
+    if (have > want) {
+        eg_errf(err, errlen,
+                "database %s: schema version %d is newer than this edgegate knows (%d); "
+                "upgrade edgegate",
+                path, have, want);
+        goto fail;
+    }
+    /* a current schema is used as it is: opening writes nothing, so a database this user
+     * may only read can be listed and served */
+    if (have < want) {
+        char why[512];
+        if (eg_db_writable(db, why, sizeof(why)) < 0) {
+            eg_errf(err, errlen,
+                    "%s: its schema is version %d and this edgegate needs version %d; "
+                    "upgrading it needs write access",
+                    why, have, want);
+            goto fail;
+        }
+        if (migrate(db, have, err, errlen) < 0) {
+            char tmp[512];
+            snprintf(tmp, sizeof(tmp), "%s", err ? err : "");
+            eg_errf(err, errlen, "database %s: %s", path, tmp);
+            goto fail;
+        }
+    }
     *out = db;
     return 0;
 fail:
@@ -160,19 +399,71 @@ void eg_db_close(eg_db_t *db)
     if (db == NULL)
         return;
     sqlite3_close(db->sql);
+    free(db->path);
     free(db);
+}
+
+/* PRAGMA data_version: changes when another connection commits; -1 on error. */
+static int data_version(eg_db_t *db)
+{
+    sqlite3_stmt *st = prepare(db, "PRAGMA data_version", NULL, 0);
+    int v = -1;
+    if (st && sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+/* A snapshot never sees another connection's commits (SQLite keeps no locks and no
+ * data_version for it), so once its files changed the database is opened again: as a
+ * snapshot of the new file or, while a writer's -wal and -shm are there, as a reader that
+ * follows them. The old connection stays when no new one can be made. 1 or -1. */
+static int reopen(eg_db_t *db, const file_sig_t *now)
+{
+    eg_db_t fresh = *db; /* borrows path; its sql and what open_connection sets are its own */
+    char err[512];
+    int v, want = eg_db_latest_schema_version();
+    fresh.sql = NULL;
+    v = open_connection(&fresh, err, sizeof(err));
+    if (v >= 0 && v != want)
+        eg_errf(err, sizeof(err), "database %s: its schema is now version %d, not %d", db->path,
+                v, want);
+    if (v != want) {
+        sqlite3_close(fresh.sql);
+        eg_log_warn("the database changed and cannot be opened again (still serving what it "
+                    "held): %s",
+                    err);
+        db->sig = *now; /* tried with these files: once, not on every call */
+        return -1;
+    }
+    sqlite3_close(db->sql);
+    db->sql = fresh.sql;
+    db->immutable = fresh.immutable;
+    db->shm_readonly = fresh.shm_readonly;
+    db->sig = fresh.sig;
+    /* the new connection's own count, so the next call compares with it */
+    db->data_version = db->shm_readonly ? 0 : data_version(db);
+    return 1;
 }
 
 int eg_db_changed(eg_db_t *db)
 {
-    sqlite3_stmt *st = prepare(db, "PRAGMA data_version", NULL, 0);
+    file_sig_t now;
     int v, changed;
-    if (st == NULL || sqlite3_step(st) != SQLITE_ROW) {
-        sqlite3_finalize(st);
-        return -1;
+    if (db->immutable) {
+        file_sig(db->path, &now);
+        if (!sig_equal(&now, &db->sig))
+            return reopen(db, &now);
+    } else if (db->shm_readonly) {
+        /* every commit grows or rewrites the -wal, a checkpoint the database file */
+        file_sig(db->path, &now);
+        changed = db->data_version < 0 || !sig_equal(&now, &db->sig);
+        db->sig = now;
+        db->data_version = 0;
+        return changed;
     }
-    v = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
+    if ((v = data_version(db)) < 0)
+        return -1;
     changed = v != db->data_version;
     db->data_version = v;
     return changed;

@@ -27,6 +27,7 @@ struct eg_cache {
     eg_cache_obj_t *lru_head, *lru_tail; /* head = most recently used */
     size_t bytes, max_bytes, objects;
     eg_cache_flight_t *flights;
+    unsigned long long purges; /* eg_cache_invalidate calls so far, under lock */
 };
 
 eg_cache_t *eg_cache_new(size_t max_bytes)
@@ -137,13 +138,33 @@ eg_cache_obj_t *eg_cache_get(eg_cache_t *c, const char *key, size_t klen)
     return o;
 }
 
+unsigned long long eg_cache_purges(eg_cache_t *c)
+{
+    unsigned long long n;
+    pthread_mutex_lock(&c->lock);
+    n = c->purges;
+    pthread_mutex_unlock(&c->lock);
+    return n;
+}
+
 void eg_cache_put(eg_cache_t *c, eg_cache_obj_t *obj)
+{
+    eg_cache_put_unless_purged(c, obj, ~0ULL);
+}
+
+int eg_cache_put_unless_purged(eg_cache_t *c, eg_cache_obj_t *obj, unsigned long long purges)
 {
     eg_cache_obj_t *old, *evicted = NULL;
     if (obj->size > c->max_bytes || obj->body_len > eg_cache_max_object(c))
-        return;
+        return 0;
     obj->hash = eg_hash(obj->key, obj->klen);
     pthread_mutex_lock(&c->lock);
+    if (purges != ~0ULL && purges != c->purges) {
+        /* an invalidation ran while this was fetched: what it fetched may be what the
+         * invalidation was for (checked under the lock the invalidation takes) */
+        pthread_mutex_unlock(&c->lock);
+        return 0;
+    }
     old = find_locked(c, obj->key, obj->klen, obj->hash);
     if (old) {
         unlink_locked(c, old);
@@ -176,6 +197,7 @@ void eg_cache_put(eg_cache_t *c, eg_cache_obj_t *obj)
         eg_cache_obj_unref(evicted);
         evicted = n;
     }
+    return 1;
 }
 
 /* key = "dist\npath[?query]" */
@@ -205,6 +227,7 @@ size_t eg_cache_invalidate(eg_cache_t *c, const char *dist, const char *path)
     if (prefix)
         plen--;
     pthread_mutex_lock(&c->lock);
+    c->purges++;
     for (o = c->lru_head; o; o = next) {
         next = o->lru_next;
         if (key_matches(o, dist, dlen, path, plen, prefix)) {

@@ -141,20 +141,30 @@ int main(int argc, char **argv)
     printf(" (database %s, %d policy worker%s)\n", f.opt.db, f.opt.workers,
            f.opt.workers == 1 ? "" : "s");
 
-    do {
-        if (sigwait(&sigs, &sig) != 0)
+    for (;;) {
+        int e = sigwait(&sigs, &sig);
+        if (e == EINTR) /* seen while a tracer attaches */
+            continue;
+        if (e != 0) {
+            eg_errf(err, sizeof(err), "waiting for signals: %s", strerror(e));
+            goto fail_watch;
+        }
+        if (sig != SIGHUP)
             break;
-        if (sig == SIGHUP)
-            eg_log_info("SIGHUP: configuration changes apply by themselves; nothing to do");
-    } while (sig == SIGHUP);
+        eg_log_info("SIGHUP: configuration changes apply by themselves; nothing to do");
+    }
     eg_log_info("signal %d: shutting down", sig);
     rc = 0;
 fail_watch:
     eg_front_unlisten(&f.http);
     eg_front_unlisten(&f.https);
     if (eg_front_stop(&f) < 0) {
-        eg_policy_pool_stop(f.policy); /* threads still use the rest; the exit frees it */
-        return rc;
+        /* Requests still run and use the pools, the cache and the database: nothing may be
+         * freed under them, nor may exit() run OpenSSL's and the sanitizers' handlers beside
+         * them. The kernel closes what is open; workers see their connections close and get
+         * SIGTERM as their parent dies (PR_SET_PDEATHSIG). */
+        fflush(NULL);
+        _exit(rc);
     }
     eg_front_watch_stop(&f);
 fail:

@@ -123,6 +123,7 @@ static const char *public_sentence(int status)
     case 400: return "The request could not be understood: it is not a well-formed HTTP request.";
     case 403: return "This request is not allowed: a GET or HEAD request cannot carry a body.";
     case 414: return "The request target is too long.";
+    case 431: return "The request's header fields are too large.";
     case 501: return "The request uses a transfer coding this server does not implement.";
     case 503: return "The server is too busy to answer now. Try again later.";
     case 504: return "The origin server did not answer in time.";
@@ -439,6 +440,7 @@ static ssize_t body_reader(void *cls, uint64_t pos, char *buf, size_t max)
 static void *pump(void *arg)
 {
     req_t *rq = arg;
+    eg_front_t *f = rq->f; /* rq may be gone by the time jobs is decremented */
     char buf[64 * 1024];
     for (;;) {
         ssize_t n;
@@ -472,10 +474,21 @@ static void *pump(void *arg)
         if (n <= 0)
             break;
     }
-    __atomic_sub_fetch(&rq->f->jobs, 1, __ATOMIC_RELEASE);
-    req_unref(rq);
+    /* What is buffered has yet to reach the viewer: until completed() says it did (or the
+     * viewer left), the request is in flight and a stop waits for it. This thread is the only
+     * one that waits on room. */
+    pthread_mutex_lock(&rq->lock);
+    while (!rq->closed)
+        pthread_cond_wait(&rq->room, &rq->lock);
+    pthread_mutex_unlock(&rq->lock);
+    req_unref(rq); /* may be the last: eg_fetch_end then gives its connection to the pool */
+    __atomic_sub_fetch(&f->jobs, 1, __ATOMIC_RELEASE); /* only now may the pool be freed */
     return NULL;
 }
+
+/* f->jobs once eg_front_stop has closed it: start_thread's increment stays negative, and
+ * nothing starts any more. */
+#define JOBS_CLOSED (-(1 << 30))
 
 static int start_thread(req_t *rq, void *(*fn)(void *))
 {
@@ -483,7 +496,14 @@ static int start_thread(req_t *rq, void *(*fn)(void *))
     pthread_attr_t a;
     int rc;
     req_ref(rq);
-    __atomic_add_fetch(&rq->f->jobs, 1, __ATOMIC_ACQUIRE);
+    /* one atomic step against eg_front_stop's 0 -> JOBS_CLOSED: either the stop sees this
+     * thread counted and waits for it, or this sees the stop and starts nothing */
+    if (__atomic_add_fetch(&rq->f->jobs, 1, __ATOMIC_SEQ_CST) <= 0) {
+        __atomic_sub_fetch(&rq->f->jobs, 1, __ATOMIC_RELEASE);
+        req_unref(rq); /* not the last: the caller holds libmicrohttpd's */
+        eg_log_info("request %s: edgegate is stopping; not started", rq->id);
+        return -1;
+    }
     pthread_attr_init(&a);
     pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
     rc = pthread_create(&t, &a, fn, rq);
@@ -663,6 +683,43 @@ static void obj_release(void *cls)
     eg_cache_obj_unref(cls);
 }
 
+/* The opaque part of an entity tag ("xyz" of W/"xyz"), or NULL when t is not one. */
+static const char *etag_opaque(const char *t, size_t *len)
+{
+    const char *close;
+    if (strncmp(t, "W/", 2) == 0)
+        t += 2;
+    if (*t != '"' || (close = strchr(t + 1, '"')) == NULL)
+        return NULL;
+    *len = (size_t)(close - t) + 1;
+    return t;
+}
+
+/* If-None-Match's weak comparison (RFC 9110 13.1.2): "*", or a listed tag whose opaque part
+ * is the same, octet for octet (entity tags are case-sensitive). */
+static int etag_listed(const char *list, const char *etag)
+{
+    size_t want_len, len;
+    const char *want = etag_opaque(etag, &want_len), *p = list;
+    if (want == NULL)
+        return 0;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    if (strcmp(p, "*") == 0)
+        return 1;
+    while (*p) {
+        const char *t;
+        while (*p == ' ' || *p == '\t' || *p == ',')
+            p++;
+        if (*p == '\0' || (t = etag_opaque(p, &len)) == NULL)
+            return 0; /* not a list of entity tags: no match */
+        if (len == want_len && memcmp(t, want, len) == 0)
+            return 1;
+        p = t + len;
+    }
+    return 0;
+}
+
 /* The viewer's If-None-Match / If-Modified-Since, answered from the object. */
 static int not_modified(struct MHD_Connection *c, const eg_cache_obj_t *o)
 {
@@ -671,9 +728,7 @@ static int not_modified(struct MHD_Connection *c, const eg_cache_obj_t *o)
     if (o->status != 200)
         return 0;
     if (inm)
-        return o->etag && (strcmp(inm, "*") == 0 ||
-                           eg_http_has_token(inm, strlen(inm), o->etag) ||
-                           (strncmp(inm, "W/", 2) == 0 && strcmp(inm + 2, o->etag) == 0));
+        return o->etag && etag_listed(inm, o->etag);
     return ims && o->last_modified && strcmp(ims, o->last_modified) == 0;
 }
 
@@ -728,6 +783,7 @@ static enum MHD_Result serve_cached(req_t *rq, struct MHD_Connection *c, const c
     char err[512];
     int status = 502, ttl = 0, head = strcmp(method, "HEAD") == 0;
     size_t max_obj = eg_cache_max_object(f->cache);
+    unsigned long long purges;
 
     cache_key(rq, &key);
     o = eg_cache_get(f->cache, key.data, key.len);
@@ -751,6 +807,7 @@ static enum MHD_Result serve_cached(req_t *rq, struct MHD_Connection *c, const c
         }
         eg_cache_obj_unref(again);
     }
+    purges = eg_cache_purges(f->cache);
     build_head(rq, c, method, 0, 0, 0, 1);
     if (o) { /* stale: ask the origin whether it still holds */
         rq->head.len -= 2;
@@ -793,13 +850,13 @@ static enum MHD_Result serve_cached(req_t *rq, struct MHD_Connection *c, const c
             ret = error_page(rq, c, 502, "The origin's response broke off.");
             goto out;
         }
-        /* a distribution deleted while this was fetched: served below, never stored */
-        if (rq->fetch->done && rq->route->config_version >=
-                                   __atomic_load_n(&f->purge_version, __ATOMIC_ACQUIRE)) {
+        if (rq->fetch->done) {
             eg_cache_obj_t *fresh = eg_cache_obj_new(key.data, key.len, &rq->fetch->h,
                                                      rq->prefix.data ? rq->prefix.data : "",
                                                      rq->prefix.len, ttl);
-            eg_cache_put(f->cache, fresh);
+            /* an invalidation (or a deleted distribution) since the fetch began: served to
+             * this viewer, never stored */
+            eg_cache_put_unless_purged(f->cache, fresh, purges);
             eg_fetch_end(rq->fetch);
             eg_cache_obj_unref(o);
             o = fresh;
@@ -851,6 +908,7 @@ static int check_request(req_t *rq, struct MHD_Connection *c, const char *url,
     eg_reqcheck_t chk;
     int status;
     eg_reqcheck_init(&chk, rq->version);
+    eg_reqcheck_target(&chk, strlen(rq->uri));
     MHD_get_connection_values(c, MHD_HEADER_KIND, check_field, &chk);
     status = eg_reqcheck_end(&chk);
     if (status) {
@@ -899,13 +957,31 @@ static enum MHD_Result options_asterisk(req_t *rq, struct MHD_Connection *c)
 static void *job_main(void *arg)
 {
     req_t *rq = arg;
+    eg_front_t *f = rq->f; /* rq may be gone by the time jobs is decremented */
+    int stopping, done;
     rq->in_job = 1;
     rq->job(rq);
     rq->in_job = 0;
     rq->job = NULL;
+    /* While stopping, a viewer's connection is not kept after its answer: one busy keep-alive
+     * connection would otherwise keep the drain going to its bound. */
+    stopping = __atomic_load_n(&f->stop, __ATOMIC_ACQUIRE);
+    if (stopping && rq->ready)
+        MHD_add_response_header(rq->ready, MHD_HTTP_HEADER_CONNECTION, "close");
     MHD_resume_connection(rq->conn);
-    __atomic_sub_fetch(&rq->f->jobs, 1, __ATOMIC_RELEASE);
-    req_unref(rq);
+    /* While stopping, the request is in flight until libmicrohttpd has sent the answer this
+     * job left (completed() sets closed): a stop that went on at once would cut it. Polled,
+     * as room is the pump's condition, signalled to one waiter. */
+    for (done = !stopping; !done;) {
+        struct timespec ts = {0, 5 * 1000 * 1000};
+        pthread_mutex_lock(&rq->lock);
+        done = rq->closed;
+        pthread_mutex_unlock(&rq->lock);
+        if (!done)
+            nanosleep(&ts, NULL);
+    }
+    req_unref(rq); /* may be the last: eg_fetch_end then gives its connection to the pool */
+    __atomic_sub_fetch(&f->jobs, 1, __ATOMIC_RELEASE); /* only now may the pool be freed */
     return NULL;
 }
 
@@ -1116,18 +1192,41 @@ void eg_front_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     *con_cls = NULL;
 }
 
-/* Stopping a daemon with suspended connections is not allowed: jobs and pumps resume theirs
- * when they end, so wait for them (origin reads have timeouts), a few seconds at most. */
+/* How long requests in flight may take to finish once edgegate is told to stop. */
+#define DRAIN_MS 10000
+
+/* Stopping a daemon with suspended connections is not allowed, and jobs and pumps use the
+ * origin and policy pools that main() frees next: so wait until none runs, and close f->jobs
+ * (0 -> JOBS_CLOSED in one step) so that none starts after. Until then requests in flight
+ * drain, and new ones on kept connections are still served (their connections close after
+ * the answer), for DRAIN_MS at most: an origin's read timeout (30 s by default) is longer. */
 int eg_front_stop(eg_front_t *f)
 {
-    for (int i = 0; i < 500 && __atomic_load_n(&f->jobs, __ATOMIC_ACQUIRE) > 0; i++) {
-        struct timespec ts = {0, 10 * 1000 * 1000};
+    struct timespec t0, now;
+    int zero = 0, busy;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    __atomic_store_n(&f->stop, 1, __ATOMIC_SEQ_CST); /* the watcher ends too */
+    busy = __atomic_load_n(&f->jobs, __ATOMIC_SEQ_CST);
+    if (busy > 0)
+        eg_log_info("waiting for %d request%s in flight (%d s at most)", busy, busy == 1 ? "" : "s",
+                    DRAIN_MS / 1000);
+    while (!__atomic_compare_exchange_n(&f->jobs, &zero, JOBS_CLOSED, 0, __ATOMIC_SEQ_CST,
+                                        __ATOMIC_SEQ_CST)) {
+        struct timespec ts = {0, 5 * 1000 * 1000};
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if ((now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000 >= DRAIN_MS) {
+            eg_log_warn("%d request%s still in flight after %d s; leaving without them", zero,
+                        zero == 1 ? "" : "s", DRAIN_MS / 1000);
+            return -1;
+        }
+        zero = 0;
         nanosleep(&ts, NULL);
     }
-    if (__atomic_load_n(&f->jobs, __ATOMIC_ACQUIRE) > 0) {
-        eg_log_warn("%d requests still wait on origins; leaving without waiting for them",
-                    f->jobs);
-        return -1;
+    /* A job that ended just as the stop began did not wait for its answer to be sent (it saw
+     * no stop); give libmicrohttpd a moment to send it. */
+    if (busy > 0) {
+        struct timespec ts = {0, 100 * 1000 * 1000};
+        nanosleep(&ts, NULL);
     }
     if (f->http.mhd)
         MHD_stop_daemon(f->http.mhd);

@@ -197,6 +197,7 @@ const char *eg_http_reason(int status)
     case 400: return "Bad Request";
     case 403: return "Forbidden";
     case 414: return "URI Too Long";
+    case 431: return "Request Header Fields Too Large";
     case 500: return "Internal Server Error";
     case 501: return "Not Implemented";
     case 502: return "Bad Gateway";

@@ -276,7 +276,9 @@ void eg_policy_write_answer(eg_buf_t *out, long long version, const eg_policy_re
     if (d->status == 301 || d->status == 307) {
         size_t len = 3 * (r->path_len + (r->query ? strlen(r->query) + 1 : 0)) + 512;
         char *loc = eg_malloc(len);
-        if (eg_policy_location(r, loc, len) < 0) {
+        /* a Location past the target limit (escaping can triple a target) is refused like
+         * a target that long: no header of that size reaches the viewer */
+        if (eg_policy_location(r, loc, len) < 0 || strlen(loc) > EG_URI_MAX) {
             free(loc);
             write_page(out, r, 414, "The address to redirect to would be too long.", 0);
             return;

@@ -1,6 +1,7 @@
 /* Spawning, supervising and talking to policy workers. Each spawned worker gets its own
  * listening socket, kept open here across restarts, so requests queued while a worker
  * restarts are served by its successor. Slot k of the connection pool talks to worker k. */
+#include <assert.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
@@ -36,6 +37,7 @@ struct eg_policy_pool {
     int spawned;
     pthread_mutex_t lock;
     pthread_cond_t freed;
+    pthread_cond_t wake; /* ends the supervisor's pause at once when the pool stops */
     pthread_t supervisor;
     int stop;
 };
@@ -90,9 +92,9 @@ static int spawn(eg_policy_pool_t *p, int k)
 static void *supervise(void *arg)
 {
     eg_policy_pool_t *p = arg;
+    pthread_mutex_lock(&p->lock);
     for (;;) {
-        struct timespec ts = {0, 50 * 1000 * 1000};
-        pthread_mutex_lock(&p->lock);
+        struct timespec ts;
         if (p->stop) {
             pthread_mutex_unlock(&p->lock);
             return NULL;
@@ -113,8 +115,14 @@ static void *supervise(void *arg)
             if (s->pid == 0 && time(NULL) - s->started >= 1)
                 spawn(p, k);
         }
-        pthread_mutex_unlock(&p->lock);
-        nanosleep(&ts, NULL);
+        /* 50 ms between looks, unless the pool stops meanwhile (wake uses CLOCK_MONOTONIC) */
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        ts.tv_nsec += 50 * 1000 * 1000;
+        if (ts.tv_nsec >= 1000000000) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000;
+        }
+        pthread_cond_timedwait(&p->wake, &p->lock, &ts);
     }
 }
 
@@ -122,11 +130,16 @@ int eg_policy_pool_start(const eg_policy_opts_t *o, eg_policy_pool_t **out, char
                          size_t errlen)
 {
     eg_policy_pool_t *p = eg_calloc(1, sizeof(*p));
+    pthread_condattr_t ca;
     p->o = *o;
     p->n = o->workers > 0 ? o->workers : 1;
     p->slots = eg_calloc((size_t)p->n, sizeof(*p->slots));
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->freed, NULL);
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&p->wake, &ca);
+    pthread_condattr_destroy(&ca);
     for (int k = 0; k < p->n; k++) {
         p->slots[k].fd = -1;
         p->slots[k].lfd = -1;
@@ -170,31 +183,54 @@ fail:
     return -1;
 }
 
+/* Whether every spawned worker has exited (and been reaped). */
+static int all_exited(eg_policy_pool_t *p)
+{
+    int left = 0;
+    for (int k = 0; k < p->n; k++) {
+        slot_t *s = &p->slots[k];
+        if (s->pid > 0 && waitpid(s->pid, NULL, WNOHANG) != 0)
+            s->pid = 0; /* reaped, or not our child any more */
+        left += s->pid > 0;
+    }
+    return left == 0;
+}
+
 void eg_policy_pool_stop(eg_policy_pool_t *p)
 {
+    long long give_up;
     if (p == NULL)
         return;
     if (p->spawned) {
         pthread_mutex_lock(&p->lock);
         p->stop = 1;
+        pthread_cond_signal(&p->wake);
         pthread_mutex_unlock(&p->lock);
         pthread_join(p->supervisor, NULL);
     }
+    /* Kept connections first: libfcgi takes SIGTERM as "exit at the next accept", so a worker
+     * reading its kept connection stays until that connection closes. */
+    for (int k = 0; k < p->n; k++) {
+        if (p->slots[k].fd >= 0)
+            close(p->slots[k].fd);
+        p->slots[k].fd = -1;
+    }
+    /* all at once, so n workers take the time of one */
+    for (int k = 0; k < p->n; k++)
+        if (p->slots[k].pid > 0 && kill(p->slots[k].pid, SIGTERM) < 0)
+            eg_log_warn("policy worker %d (pid %d): %s", k, (int)p->slots[k].pid, strerror(errno));
+    give_up = eg_now_ms() + 2000;
+    while (!all_exited(p) && eg_now_ms() < give_up) {
+        struct timespec ts = {0, 5 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
     for (int k = 0; k < p->n; k++) {
         slot_t *s = &p->slots[k];
-        if (s->pid > 0) {
-            kill(s->pid, SIGTERM);
-            for (int i = 0; i < 100 && waitpid(s->pid, NULL, WNOHANG) == 0; i++) {
-                struct timespec ts = {0, 20 * 1000 * 1000};
-                nanosleep(&ts, NULL);
-                if (i == 99) { /* two seconds: it will not go by itself */
-                    kill(s->pid, SIGKILL);
-                    waitpid(s->pid, NULL, 0);
-                }
-            }
+        if (s->pid > 0) { /* two seconds: it will not go by itself */
+            eg_log_warn("policy worker %d (pid %d) ignored SIGTERM; killing it", k, (int)s->pid);
+            kill(s->pid, SIGKILL);
+            waitpid(s->pid, NULL, 0);
         }
-        if (s->fd >= 0)
-            close(s->fd);
         if (s->lfd >= 0) {
             close(s->lfd);
             unlink(s->path);
@@ -202,6 +238,7 @@ void eg_policy_pool_stop(eg_policy_pool_t *p)
     }
     pthread_mutex_destroy(&p->lock);
     pthread_cond_destroy(&p->freed);
+    pthread_cond_destroy(&p->wake);
     free(p->slots);
     free(p->worker_bin);
     free(p->db_path);
@@ -301,18 +338,28 @@ static int write_all(int fd, const char *buf, size_t len, long long deadline)
     return 0;
 }
 
-/* One round trip on slot k. Returns 0, or -1 with *garbage set when the worker spoke but
- * not FastCGI (or hung), as opposed to a connection that simply closed. */
+/* A failed send or receive that means the peer is gone (it closed, or died), not that it
+ * misbehaved or that we ran out of time. */
+static int peer_gone(int e)
+{
+    return e == EPIPE || e == ECONNRESET;
+}
+
+/* One round trip on slot k. Returns 0, or -1 with *misbehaved set when the worker spoke but
+ * not FastCGI (or hung), as opposed to a connection that simply closed; and with *stale set
+ * when the connection was a kept one that turned out dead before a single byte of an answer
+ * came back (the worker restarted, or closed it, between two requests). */
 static int exchange(eg_policy_pool_t *p, int k, const eg_buf_t *req, eg_buf_t *out,
-                    long long deadline, int *misbehaved, char *err, size_t errlen)
+                    long long deadline, int *misbehaved, int *stale, char *err, size_t errlen)
 {
     slot_t *s = &p->slots[k];
     char buf[16384];
     eg_buf_t in = {0};
     size_t off = 0;
-    int rc = -1;
+    int rc = -1, kept = s->fd >= 0;
 
     *misbehaved = 0;
+    *stale = 0;
     if (s->fd < 0) {
         s->fd = connect_unix(s->path);
         if (s->fd < 0) {
@@ -323,6 +370,7 @@ static int exchange(eg_policy_pool_t *p, int k, const eg_buf_t *req, eg_buf_t *o
         fcntl(s->fd, F_SETFL, O_NONBLOCK);
     }
     if (write_all(s->fd, req->data, req->len, deadline) < 0) {
+        *stale = kept && peer_gone(errno);
         eg_errf(err, errlen, "policy worker %d: write failed: %s", k, strerror(errno));
         goto out;
     }
@@ -371,12 +419,15 @@ static int exchange(eg_policy_pool_t *p, int k, const eg_buf_t *req, eg_buf_t *o
         {
             ssize_t n = recv(s->fd, buf, sizeof(buf), 0);
             if (n == 0) {
+                /* in.len counts every byte received, records of any type included */
+                *stale = kept && in.len == 0;
                 eg_errf(err, errlen, "policy worker %d closed the connection", k);
                 goto out;
             }
             if (n < 0) {
                 if (errno == EINTR || errno == EAGAIN)
                     continue;
+                *stale = kept && in.len == 0 && peer_gone(errno);
                 eg_errf(err, errlen, "policy worker %d: %s", k, strerror(errno));
                 goto out;
             }
@@ -391,6 +442,29 @@ static int exchange(eg_policy_pool_t *p, int k, const eg_buf_t *req, eg_buf_t *o
 out:
     eg_buf_free(&in);
     return rc;
+}
+
+/* exchange(), asked once more on a new connection when the kept one turned out dead before
+ * anything came back, as lighttpd does: a worker that restarted (or was killed, or closed an
+ * idle connection) between two requests costs the viewer nothing. Asking twice is harmless, as
+ * a worker only reads; but once part of an answer arrived the worker did take the request and
+ * broke off, which is its failure, and a new connection that fails is never retried either, so
+ * a worker that is really broken still gives 502, at the cost of one more try at most. */
+static int round_trip(eg_policy_pool_t *p, int k, const eg_buf_t *req, eg_buf_t *out,
+                      long long deadline, int *misbehaved, char *err, size_t errlen)
+{
+    slot_t *s = &p->slots[k];
+    int stale;
+    if (exchange(p, k, req, out, deadline, misbehaved, &stale, err, errlen) == 0)
+        return 0;
+    if (!stale)
+        return -1;
+    eg_log_info("%s; asking again on a new connection", err);
+    assert(out->len == 0); /* nothing came back */
+    /* the slot is ours (busy): no lock needed, as in exchange() */
+    close(s->fd);
+    s->fd = -1;
+    return exchange(p, k, req, out, deadline, misbehaved, &stale, err, errlen);
 }
 
 int eg_policy_ask(eg_policy_pool_t *p, const eg_param_t *params, size_t n, eg_route_t **out,
@@ -413,7 +487,7 @@ int eg_policy_ask(eg_policy_pool_t *p, const eg_param_t *params, size_t n, eg_ro
         eg_errf(err, errlen, "all %d policy workers are busy", p->n);
         goto out;
     }
-    if (exchange(p, k, &req, &answer, deadline, &misbehaved, err, errlen) < 0) {
+    if (round_trip(p, k, &req, &answer, deadline, &misbehaved, err, errlen) < 0) {
         release(p, k, 1, misbehaved);
         goto out;
     }

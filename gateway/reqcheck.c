@@ -77,6 +77,9 @@ void eg_reqcheck_field(eg_reqcheck_t *r, const char *name, const char *value)
         }
     if (value == NULL)
         value = "";
+    r->head_bytes += strlen(name) + strlen(value) + 4; /* ": " and CRLF */
+    if (r->head_bytes > EG_REQCHECK_HEAD_MAX)
+        refuse(r, 431, "the request's header fields are larger than 20 KiB");
     for (const unsigned char *p = (const unsigned char *)value; *p; p++)
         if ((*p < 0x20 && *p != '\t') || *p == 0x7f) {
             refuse(r, 400, "a header field value holds a control character (CR, LF, NUL...)");
@@ -112,6 +115,13 @@ void eg_reqcheck_field(eg_reqcheck_t *r, const char *name, const char *value)
         }
         transfer_encoding(r, value);
     }
+}
+
+void eg_reqcheck_target(eg_reqcheck_t *r, size_t len)
+{
+    r->head_bytes += len;
+    if (r->head_bytes > EG_REQCHECK_HEAD_MAX)
+        refuse(r, 431, "the request's header fields are larger than 20 KiB");
 }
 
 int eg_reqcheck_end(eg_reqcheck_t *r)

@@ -48,6 +48,11 @@ eg_cache_obj_t *eg_cache_get(eg_cache_t *c, const char *key, size_t klen);
 /* Stores obj (taking a reference), replacing what the key held and evicting the least
  * recently used objects until it fits. */
 void eg_cache_put(eg_cache_t *c, eg_cache_obj_t *obj);
+/* Stores obj unless eg_cache_invalidate ran since eg_cache_purges returned purges (a fill
+ * that began before an invalidation must not store what the invalidation removed). 1 when
+ * stored. */
+int eg_cache_put_unless_purged(eg_cache_t *c, eg_cache_obj_t *obj, unsigned long long purges);
+unsigned long long eg_cache_purges(eg_cache_t *c);
 /* Removes objects of dist whose path is path (any query), or starts with path's prefix
  * before a final '*'. Returns how many. */
 size_t eg_cache_invalidate(eg_cache_t *c, const char *dist, const char *path);

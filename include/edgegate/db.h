@@ -10,11 +10,19 @@
 
 typedef struct eg_db eg_db_t;
 
+/* With EG_DB_READONLY the connection refuses every write (PRAGMA query_only), even where
+ * this user could write the file; the schema must then be current already. */
 enum { EG_DB_CREATE = 1, EG_DB_READONLY = 2 };
 
-/* Opens (and with EG_DB_CREATE creates) the database, sets WAL mode and applies pending
- * migrations in one transaction each. */
+/* Opens (and with EG_DB_CREATE creates) the database. A current schema is used as it is, so
+ * opening writes nothing; an older one is migrated (WAL mode, then one transaction per
+ * migration), which needs write access and says so when the file does not allow it. A file
+ * this user cannot write is opened read-only; where SQLite cannot create the -wal and -shm
+ * files it reads a WAL database through (a directory this user cannot write), it is read as
+ * an immutable snapshot, opened again by eg_db_changed when the files change. */
 int eg_db_open(const char *path, int flags, eg_db_t **out, char *err, size_t errlen);
+/* 0 when this connection can write; -1 with "database PATH is read-only (why)" in err. */
+int eg_db_writable(eg_db_t *db, char *err, size_t errlen);
 void eg_db_close(eg_db_t *db);
 int eg_db_schema_version(eg_db_t *db);
 int eg_db_latest_schema_version(void);
@@ -22,7 +30,8 @@ int eg_db_latest_schema_version(void);
 /* The counter the triggers bump on every change to distributions, aliases, origins and
  * behaviors. */
 int eg_db_config_version(eg_db_t *db, long long *version, char *err, size_t errlen);
-/* 1 when another connection has committed since the last call, 0 when not, -1 on error. */
+/* 1 when another connection has committed since the last call (or a snapshot's files
+ * changed and it was opened again), 0 when not, -1 on error. */
 int eg_db_changed(eg_db_t *db);
 int eg_db_config_load(eg_db_t *db, eg_config_t **out, char *err, size_t errlen);
 

@@ -61,9 +61,6 @@ typedef struct eg_front {
     unsigned long long boot_id;
     unsigned long long requests; /* atomic counter for request ids */
     int jobs; /* atomic: job and pump threads running */
-    /* atomic: the configuration version at which the watcher last dropped a deleted
-     * distribution's objects; a fill whose route is older does not store what it fetched */
-    long long purge_version;
     char run_dir[256];
     int own_run_dir;
 } eg_front_t;

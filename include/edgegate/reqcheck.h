@@ -10,6 +10,9 @@
 
 typedef enum { EG_BODY_NONE = 0, EG_BODY_LENGTH, EG_BODY_CHUNKED } eg_body_kind_t;
 
+/* Request line and header fields together, as CloudFront limits them. */
+#define EG_REQCHECK_HEAD_MAX 20480
+
 typedef struct {
     int http11;               /* HTTP/1.1 (Host required) */
     int n_host, n_cl, n_te;
@@ -17,7 +20,8 @@ typedef struct {
     unsigned long long content_length;
     int te_chunked;           /* Transfer-Encoding ends with chunked */
     int te_other;             /* a coding other than chunked is last */
-    int status;               /* first refusal: 400 / 501, 0 while fine */
+    size_t head_bytes;        /* field names and values so far (eg_reqcheck_target adds the target) */
+    int status;               /* first refusal: 400 / 431 / 501 / 505, 0 while fine */
     const char *reason;       /* static text */
     /* the result of eg_reqcheck_end */
     eg_body_kind_t body;
@@ -27,6 +31,8 @@ void eg_reqcheck_init(eg_reqcheck_t *r, const char *version);
 /* One field as received (name and value NUL-terminated, value may hold what
  * libmicrohttpd left in it). Remembers the first refusal. */
 void eg_reqcheck_field(eg_reqcheck_t *r, const char *name, const char *value);
+/* The request target's length, for the head's size. */
+void eg_reqcheck_target(eg_reqcheck_t *r, size_t len);
 /* 0 when the head may go on (r->body says how its body is framed), else the status to answer
  * and close with, r->reason saying why. */
 int eg_reqcheck_end(eg_reqcheck_t *r);

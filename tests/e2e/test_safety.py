@@ -909,5 +909,73 @@ def a_trailing_dot_in_host_names_the_same_distribution(env):
     untouched(o, "shop's https-only object")
 
 
+@test
+def an_invalidation_is_not_undone_by_a_fetch_already_under_way(env):
+    version = ["v1"]
+
+    def slow(req):
+        seen = version[0]  # what the origin had when the request came
+        time.sleep(1.5)
+        return http_response(200, [("Cache-Control", "max-age=600")], "body=%s\n" % seen)
+    o, gw = plain_setup(env, handler=slow)
+    first = []
+    t = threading.Thread(target=lambda: first.append(request(gw.http, "GET", "/slow")))
+    t.start()
+    assert o.wait_requests(1, 3.0), "the fetch did not start"
+    version[0] = "v2"
+    env.egctl("invalidate", "/slow")
+    assert eventually(lambda: "Completed" in env.egctl("invalidations").stdout, 2.0)
+    t.join(10)
+    assert first and b"body=v1" in first[0].body, first
+    r = request(gw.http, "GET", "/slow")
+    assert b"body=v2" in r.body and r.header("X-Cache") != "Hit from edgegate", \
+        "the invalidated object came back from a fill that began before it: %r" % r
+    assert len(o.got()) == 2, o.got()
+
+
+@test
+def browser_sized_cookie_headers_pass_and_oversized_heads_get_one_431(env):
+    o, gw = plain_setup(env, "--cache-cookies", "c1")
+    many_big = "; ".join("cookie%03d=%s" % (i, "v" * 50) for i in range(180))  # about 12 KB
+    many_small = "; ".join("c%d=v" % i for i in range(420))                   # 420 records
+    near_limit = "x=" + "v" * 19000
+    for i, cookie in enumerate((many_big, many_small, near_limit)):
+        r = request(gw.http, "GET", "/k/%d" % i, headers={"Cookie": cookie})
+        assert r.status == 200, (len(cookie), r)
+    data = b"GET /k/x HTTP/1.1\r\nHost: localhost\r\nCookie: x=" + b"v" * 25000 + b"\r\n\r\n"
+    r, closed, extra = exchange(gw.http, data, timeout=5.0, eof_timeout=2.0)
+    assert r.status == 431 and closed and extra == b"", (r, closed, extra[:200])
+    assert r.header("X-Edgegate-Id") and r.header("X-Edgegate-Id").encode() in r.body, r
+    assert len(o.got()) == 3, o.got()
+
+
+@test
+def if_none_match_compares_entity_tags_exactly(env):
+    def tagged(req):
+        return http_response(200, [("Cache-Control", "max-age=60"), ("ETag", '"abc"')], "body\n",
+                             head=req.method == "HEAD")
+    o, gw = plain_setup(env, handler=tagged)
+    assert request(gw.http, "GET", "/e").status == 200
+    for inm, want in (('"abc"', 304), ('W/"abc"', 304), ('"x", "abc"', 304), ("*", 304),
+                      ('"ABC"', 200), ('"abcd"', 200), ('"ab"', 200), ("abc", 200)):
+        r = request(gw.http, "GET", "/e", headers={"If-None-Match": inm})
+        assert r.status == want, (inm, r)
+        if want == 200:
+            assert r.body == b"body\n", (inm, r)
+    assert len(o.got()) == 1, o.got()
+
+
+@test
+def a_redirect_whose_location_would_be_too_long_is_414(env):
+    o, gw = account_setup(env, "redirect-to-https")
+    target = b"/account/x?" + b"\xe9" * 3000  # 3 KB as sent, 9 KB escaped in a Location
+    r, closed, _ = exchange(gw.http, b"GET " + target + b" HTTP/1.1\r\nHost: localhost\r\n\r\n",
+                            timeout=5.0, eof_timeout=0.5)
+    assert r.status == 414 and r.header("Location") is None, r
+    r = request(gw.http, "GET", "/account/x?" + "a" * 3000)  # escapes nothing: fits
+    assert r.status == 301 and len(r.header("Location")) > 3000, r
+    untouched(o, "a redirect")
+
+
 if __name__ == "__main__":
     sys.exit(main())

@@ -4,13 +4,15 @@ live egctl edits, policy worker failures, origin failures. Real nginx origins, r
 edgegate and edgegate-policy processes, raw HTTP/1.0 and HTTP/1.1 on 127.0.0.1."""
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Conn, eventually, free_port, main, request, test, wait_port  # noqa: E402
+from harness import (EDGEGATE, Conn, eventually, free_port, main, request, test,  # noqa: E402
+                     wait_port)
 
 BODY_METHODS = ["POST", "PUT", "DELETE", "OPTIONS", "PATCH"]
 
@@ -262,24 +264,150 @@ def egctl_edits_apply_live_without_failing_requests_in_flight(env):
     assert took < 1.0, took
 
 
+def worker_pids(gw):
+    return subprocess.run(["pgrep", "-P", str(gw.pid), "edgegate-polic"], capture_output=True,
+                          text=True).stdout.split()
+
+
+def dead(pid):
+    """The process has exited (reaped, or a zombie waiting for its parent)."""
+    try:
+        with open("/proc/%s/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
 @test
-def worker_crash_gives_502_then_recovers(env):
+def worker_killed_between_requests_costs_no_viewer_a_502(env):
+    # the front keeps its connection to the worker; the worker dies between two requests; the
+    # next request finds the kept connection dead before anything came back, and is asked
+    # again on a new one, which the restarted worker answers (lighttpd's rule)
     policy_table_setup(env)
     gw = env.gateway("--route-cache", "0")
     assert request(gw.http, "GET", "/index.html").status == 200
-    out = subprocess.run(["pgrep", "-P", str(gw.pid), "edgegate-polic"], capture_output=True,
-                         text=True).stdout.split()
-    assert len(out) == 1, out
-    os.kill(int(out[0]), signal.SIGKILL)
-    time.sleep(0.2)
+    c = Conn(gw.http)  # a viewer's kept connection sees no failure either
+    assert c.request("GET", "/index.html").status == 200
+    seen = []
+    for i in range(3):
+        pids = worker_pids(gw)
+        assert len(pids) == 1, pids
+        os.kill(int(pids[0]), signal.SIGKILL)
+        assert eventually(lambda: dead(pids[0]), 2), "worker %s still runs" % pids[0]
+        t0 = time.time()
+        r = c.request("GET", "/index.html") if i % 2 else request(gw.http, "GET", "/api/x")
+        took = time.time() - t0
+        want = 200 if i % 2 else 301
+        assert r.status == want, (i, r)
+        assert took < 3, "answered %.1f s after the kill" % took
+        seen += pids
+    c.close()
+    new = worker_pids(gw)
+    assert len(new) == 1 and new[0] not in seen, (seen, new)
+    log = env.log("edgegate")
+    assert log.count("killed by signal 9; restarting") == 3, log
+    assert log.count("asking again on a new connection") == 3, log
+    assert "error: request" not in log, log  # no request failed
+
+
+POLICY = os.path.join(os.path.dirname(EDGEGATE), "edgegate-policy")
+
+
+class FlakyWorker:
+    """A real edgegate-policy on its own socket, reached through a relay the test steers.
+    mode "pass" relays both ways; "broken" takes what the front sends on a new connection and
+    closes it without a byte of answer; "half" relays the first 8 bytes of an answer (half a
+    record) and closes. drop() closes every connection the front keeps, as a worker that
+    restarted would. accepted counts the front's connections."""
+
+    def __init__(self, env):
+        sock = env.path("policy.sock")
+        p = env.start([POLICY, "--db", env.db, "--listen", sock], "policy")
+        assert eventually(lambda: os.path.exists(sock) or p.poll() is not None, 5) and \
+            p.poll() is None, env.log("policy")
+        self.sock, self.mode, self.accepted, self.fronts = sock, "pass", 0, []
+        self.srv, self.path = env.unix_listener("flaky.sock")
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            try:
+                front, _ = self.srv.accept()
+            except OSError:
+                return
+            self.accepted += 1
+            self.fronts.append(front)
+            if self.mode == "broken":
+                try:
+                    front.recv(65536)
+                except OSError:
+                    pass
+                front.close()
+                continue
+            worker = socket.socket(socket.AF_UNIX)
+            worker.connect(self.sock)
+            threading.Thread(target=self._pipe, args=(front, worker, False), daemon=True).start()
+            threading.Thread(target=self._pipe, args=(worker, front, True), daemon=True).start()
+
+    def _pipe(self, a, b, answers):
+        try:
+            while True:
+                data = a.recv(65536)
+                if not data:
+                    break
+                if answers and self.mode == "half":
+                    b.sendall(data[:8])
+                    break
+                b.sendall(data)
+        except OSError:
+            pass
+        for s in (a, b):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def drop(self):
+        for s in self.fronts:
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
+@test
+def a_broken_worker_still_gives_502_after_one_retry_at_most(env):
+    policy_table_setup(env)
+    w = FlakyWorker(env)
+    gw = env.gateway("--policy-socket", w.path, "--route-cache", "0", "--policy-timeout", "2")
+    assert request(gw.http, "GET", "/index.html").status == 200
+    assert w.accepted == 1
+    # the kept connection dies and every new one fails: one retry, then 502
+    w.mode = "broken"
+    w.drop()
     r = request(gw.http, "GET", "/index.html")
     assert r.status == 502 and r.header("X-Cache") == "Error from edgegate", r
-    assert eventually(lambda: request(gw.http, "GET", "/index.html").status == 200, 5), \
-        "a new worker answers"
-    assert "restarting" in env.log("edgegate")
-    new = subprocess.run(["pgrep", "-P", str(gw.pid), "edgegate-polic"], capture_output=True,
-                         text=True).stdout.split()
-    assert len(new) == 1 and new != out, (out, new)
+    assert w.accepted == 2, "%d connections, want 2: the kept one, and one retry" % w.accepted
+    # with no kept connection, a failure is the worker's: no retry
+    r = request(gw.http, "GET", "/index.html")
+    assert r.status == 502, r
+    time.sleep(0.2)
+    assert w.accepted == 3, "%d connections: a new connection's failure was retried" % (
+        w.accepted)
+    # part of an answer on a kept connection: the worker took the request; no retry
+    w.mode = "pass"
+    assert request(gw.http, "GET", "/index.html").status == 200
+    assert w.accepted == 4
+    w.mode = "half"
+    r = request(gw.http, "GET", "/index.html")
+    assert r.status == 502, r
+    time.sleep(0.2)
+    assert w.accepted == 4, "asked again after part of an answer came"
+    w.mode = "pass"
+    assert request(gw.http, "GET", "/index.html").status == 200
+    assert env.log("edgegate").count("asking again on a new connection") == 1, \
+        env.log("edgegate")
+    w.srv.close()
 
 
 @test

@@ -178,6 +178,22 @@ int main(void)
         eg_cache_obj_unref(o);
     }
 
+    {
+        eg_cache_t *pc = eg_cache_new(1 << 20);
+        unsigned long long before = eg_cache_purges(pc);
+        eg_cache_obj_t *a = obj("d\n/a", 10, 60), *b = obj("d\n/b", 10, 60), *g;
+        ok(eg_cache_put_unless_purged(pc, a, before) == 1, "stored when nothing was purged");
+        eg_cache_invalidate(pc, "d", "/other");
+        ok(eg_cache_put_unless_purged(pc, b, before) == 0 &&
+               (g = eg_cache_get(pc, "d\n/b", 4)) == NULL,
+           "not stored after an invalidation ran since the fill began");
+        ok(eg_cache_put_unless_purged(pc, b, eg_cache_purges(pc)) == 1,
+           "stored by a fill that began after it");
+        eg_cache_obj_unref(a);
+        eg_cache_obj_unref(b);
+        eg_cache_free(pc);
+    }
+
     shared = eg_cache_new(1 << 20);
     {
         pthread_t t[8];

@@ -1,6 +1,14 @@
-/* The settings tables: parsing, formatting, defaults, cross-field rules. */
+/* The settings tables: parsing, formatting, defaults, cross-field rules; and the database
+ * they are stored in, opened by a user who may only read it. */
+#include <dirent.h>
+#include <grp.h>
+#include <pwd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
 #include "edgegate/common.h"
 #include "edgegate/config.h"
+#include "edgegate/db.h"
 #include "edgegate/uri.h"
 #include "tap.h"
 
@@ -264,6 +272,272 @@ static void invalidation_paths(void)
     inval_is("/../a", NULL);
 }
 
+/* --- a database this user may only read ----------------------------------------------- */
+
+/* The whole file, to tell that nothing was written (caller frees); NULL when unreadable. */
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    size_t cap = 0, n = 0, got;
+    if (f == NULL)
+        return NULL;
+    do {
+        if (n == cap)
+            buf = eg_realloc(buf, cap = cap ? cap * 2 : 65536);
+        got = fread(buf + n, 1, cap - n, f);
+        n += got;
+    } while (got > 0);
+    fclose(f);
+    *len = n;
+    return buf;
+}
+
+static int file_is(const char *path, const char *want, size_t wantlen)
+{
+    size_t len = 0;
+    char *got = slurp(path, &len);
+    int same = got && len == wantlen && memcmp(got, want, len) == 0;
+    free(got);
+    return same;
+}
+
+/* How many entries dir holds besides . and .. (-1 when it cannot be read). */
+static int entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    int n = 0;
+    if (d == NULL)
+        return -1;
+    while ((e = readdir(d)) != NULL)
+        n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+    closedir(d);
+    return n;
+}
+
+/* A check made in the reader's process, reported by the parent: "1 name" or "0 name". */
+static void report(FILE *to, int cond, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void report(FILE *to, int cond, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(to, "%d ", cond ? 1 : 0);
+    va_start(ap, fmt);
+    vfprintf(to, fmt, ap);
+    va_end(ap);
+    fputc('\n', to);
+}
+
+/* What a reader sees of a database it may not write: it lists, refuses writes in one line
+ * that says why, and notices no change where there is none. */
+static void reader_checks(FILE *to, const char *path, const char *why, size_t ndists)
+{
+    eg_db_t *db = NULL;
+    eg_dist_info_t *all = NULL, d;
+    size_t n = 0;
+    char err[1024] = "";
+    int r = eg_db_open(path, 0, &db, err, sizeof(err));
+    report(to, r == 0, "the reader opens it: %s", err);
+    if (r < 0)
+        return;
+    report(to, eg_db_schema_version(db) == eg_db_latest_schema_version(),
+           "  at the current schema version");
+    r = eg_db_dist_list(db, &all, &n, err, sizeof(err));
+    report(to, r == 0 && n == ndists && strcmp(all[n - 1].id, EG_DEFAULT_DIST) == 0,
+           "  and lists its %zu distribution(s): %s", ndists, r < 0 ? err : "");
+    free(all);
+    r = eg_db_writable(db, err, sizeof(err));
+    report(to, r < 0 && strstr(err, "is read-only (") && strstr(err, why),
+           "  eg_db_writable says it is read-only and why (%s): %s", why, err);
+    memset(&d, 0, sizeof(d));
+    eg_fields_defaults(eg_dist_fields, eg_dist_nfields, &d);
+    snprintf(d.id, sizeof(d.id), "x");
+    err[0] = '\0';
+    r = eg_db_dist_put(db, &d, 1, err, sizeof(err));
+    report(to, r < 0 && strstr(err, "is read-only (") && strstr(err, why),
+           "  a write says so too: %s", err);
+    report(to, eg_db_changed(db) == 1 && eg_db_changed(db) == 0,
+           "  the first eg_db_changed is 1, the next 0 (nothing changed)");
+    eg_db_close(db);
+}
+
+/* Runs reader_checks in a child that is not root (root ignores file modes) and reports its
+ * results here, so they count in this test's TAP. */
+static void as_reader(const char *path, const char *why, size_t ndists)
+{
+    int fds[2];
+    pid_t pid;
+    char line[1200];
+    FILE *from;
+    int status = 0, got = 0;
+
+    fflush(stdout);
+    if (!ok(pipe(fds) == 0, "a pipe to the reader"))
+        return;
+    pid = fork();
+    if (pid == 0) {
+        FILE *to = fdopen(fds[1], "w");
+        struct passwd *pw = getpwnam("nobody");
+        close(fds[0]);
+        if (to == NULL)
+            _exit(2);
+        if (geteuid() == 0 &&
+            (pw == NULL || setgroups(0, NULL) < 0 || setgid(pw->pw_gid) < 0 ||
+             setuid(pw->pw_uid) < 0)) {
+            report(to, 0, "the reader cannot become nobody: %s", strerror(errno));
+            fclose(to);
+            _exit(1);
+        }
+        reader_checks(to, path, why, ndists);
+        fclose(to);
+        _exit(0);
+    }
+    close(fds[1]);
+    if (!ok(pid > 0, "the reader starts")) {
+        close(fds[0]);
+        return;
+    }
+    from = fdopen(fds[0], "r");
+    while (from && fgets(line, sizeof(line), from)) {
+        line[strcspn(line, "\n")] = '\0';
+        ok(line[0] == '1', "%s", line + 2);
+        got++;
+    }
+    if (from)
+        fclose(from);
+    else
+        close(fds[0]);
+    ok(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
+           got > 0,
+       "the reader ran to its end (%d checks)", got);
+}
+
+static void readonly_database(void)
+{
+    char base[] = "/tmp/t_config.XXXXXX", dir[256], path[300], err[1024] = "", *bytes;
+    eg_db_t *db = NULL;
+    eg_dist_info_t d, *all = NULL;
+    size_t len = 0, n = 0;
+    int r;
+
+    if (!ok(mkdtemp(base) != NULL && chmod(base, 0755) == 0, "a scratch directory"))
+        return;
+    /* a name that must be escaped in the URI an immutable snapshot is opened through */
+    snprintf(dir, sizeof(dir), "%s/ro dir?#%%41", base);
+    snprintf(path, sizeof(path), "%s/edgegate.db", dir);
+    if (!ok(mkdir(dir, 0755) == 0, "a directory for the database"))
+        return;
+    r = eg_db_open(path, EG_DB_CREATE, &db, err, sizeof(err));
+    ok(r == 0, "a database is created: %s", err);
+    if (r < 0)
+        return;
+    memset(&d, 0, sizeof(d));
+    eg_fields_defaults(eg_dist_fields, eg_dist_nfields, &d);
+    snprintf(d.id, sizeof(d.id), "%s", EG_DEFAULT_DIST);
+    ok(eg_db_dist_put(db, &d, 1, err, sizeof(err)) == 0, "with its default distribution: %s",
+       err);
+    eg_db_close(db);
+    ok(entries(dir) == 1, "closed, nothing is left beside it (no -wal, no -shm)");
+    bytes = slurp(path, &len);
+    if (!ok(bytes != NULL, "its bytes, to compare"))
+        return;
+
+    /* an open with nothing to migrate writes nothing, even when it could */
+    r = eg_db_open(path, 0, &db, err, sizeof(err));
+    ok(r == 0 && eg_db_writable(db, err, sizeof(err)) == 0, "the owner opens it writable: %s",
+       err);
+    eg_db_close(db);
+    ok(file_is(path, bytes, len) && entries(dir) == 1, "and opening wrote nothing");
+
+    /* EG_DB_READONLY: read-only whoever opens it */
+    db = NULL;
+    r = eg_db_open(path, EG_DB_READONLY, &db, err, sizeof(err));
+    ok(r == 0, "EG_DB_READONLY opens it: %s", err);
+    if (r == 0) {
+        r = eg_db_dist_list(db, &all, &n, err, sizeof(err));
+        ok(r == 0 && n == 1, "  and lists it: %s", r < 0 ? err : "");
+        free(all);
+        ok(eg_db_writable(db, err, sizeof(err)) < 0 && strstr(err, "(opened read-only)"),
+           "  eg_db_writable: %s", err);
+        snprintf(d.id, sizeof(d.id), "x");
+        ok(eg_db_dist_put(db, &d, 1, err, sizeof(err)) < 0 && strstr(err, "is read-only ("),
+           "  a write is refused as read-only: %s", err);
+        eg_db_close(db);
+    }
+    ok(file_is(path, bytes, len), "  the file is as it was");
+
+    /* the file and its directory read-only: SQLite can create no -shm, so it is read as an
+     * immutable snapshot */
+    chmod(path, 0444);
+    chmod(dir, 0555);
+    as_reader(path, "this user cannot write the file", 1);
+    ok(file_is(path, bytes, len) && entries(dir) == 1,
+       "the reader wrote nothing and left nothing beside it");
+    /* the file writable, its directory not: still no -shm, still a snapshot */
+    chmod(path, 0666);
+    as_reader(path, "this user cannot write its directory", 1);
+    ok(file_is(path, bytes, len) && entries(dir) == 1,
+       "the reader wrote nothing and left nothing beside it");
+
+    /* a writer holds it open, so its -wal and -shm are there, the -shm with the file's
+     * mode then: the reader may read it, not write it */
+    chmod(dir, 0755);
+    chmod(path, 0644);
+    err[0] = '\0';
+    r = eg_db_open(path, 0, &db, err, sizeof(err));
+    ok(r == 0 && eg_db_dist_list(db, &all, &n, err, sizeof(err)) == 0,
+       "a writer holds it open: %s", err);
+    free(all);
+    chmod(path, 0444);
+    chmod(dir, 0555);
+    as_reader(path, "this user cannot write the file", 1);
+    eg_db_close(db);
+    ok(file_is(path, bytes, len) && entries(dir) == 1,
+       "the writer gone, the file is as it was and nothing is left beside it");
+
+    /* a writer that died: its -wal and -shm stay, and no connection keeps the -shm up to
+     * date. After a read only, SQLite reads the empty -wal anew on every transaction, and
+     * data_version moves each time; after a commit, the -wal holds what the file does not */
+    for (int commit = 0; commit <= 1; commit++) {
+        pid_t pid;
+        chmod(dir, 0755);
+        chmod(path, 0644);
+        fflush(stdout);
+        if ((pid = fork()) == 0) {
+            snprintf(d.id, sizeof(d.id), "crashed");
+            if (eg_db_open(path, 0, &db, err, sizeof(err)) < 0 ||
+                (commit ? eg_db_dist_put(db, &d, 1, err, sizeof(err))
+                        : eg_db_dist_list(db, &all, &n, err, sizeof(err))) < 0)
+                _exit(1);
+            _exit(0); /* not closed: nothing folds the -wal in or removes it */
+        }
+        r = -1;
+        ok(pid > 0 && waitpid(pid, &r, 0) == pid && WIFEXITED(r) && WEXITSTATUS(r) == 0 &&
+               entries(dir) == 3,
+           "a writer %s and died, leaving its -wal and -shm", commit ? "committed" : "read");
+        chmod(path, 0444);
+        chmod(dir, 0555);
+        as_reader(path, "this user cannot write the file", commit ? 2 : 1);
+        ok(file_is(path, bytes, len) && entries(dir) == 3, "the reader changed none of them");
+    }
+    chmod(dir, 0755);
+    chmod(path, 0644);
+    if (eg_db_open(path, 0, &db, err, sizeof(err)) == 0)
+        eg_db_close(db); /* the owner's open and close fold the -wal in */
+    ok(entries(dir) == 1, "the owner folded the -wal in");
+
+    chmod(dir, 0755);
+    for (const char *const *suffix = (const char *const[]){"", "-wal", "-shm", NULL}; *suffix;
+         suffix++) {
+        char f[320];
+        snprintf(f, sizeof(f), "%s%s", path, *suffix);
+        unlink(f);
+    }
+    ok(rmdir(dir) == 0 && rmdir(base) == 0, "the scratch directory is removed");
+    free(bytes);
+}
+
 int main(void)
 {
     eg_origin_t o;
@@ -346,5 +620,6 @@ int main(void)
     forwarding_lists();
     path_patterns();
     invalidation_paths();
+    readonly_database();
     return done();
 }

@@ -1,6 +1,208 @@
-/* FastCGI records: what we encode decodes back, lengths and padding, bad input refused. */
+/* FastCGI records: what we encode decodes back, lengths and padding, bad input refused. And
+ * the client's round trip against a stand-in worker: a kept connection found dead before any
+ * answer is asked again once on a new one; a half answer, or a new connection that fails, is
+ * not. */
+#include <poll.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
 #include "edgegate/fcgi.h"
 #include "tap.h"
+/* the client is the edgegate program's, not libegcore's: compiled in here, as t_http does */
+#include "../../gateway/policy_client.c"
+
+/* A stand-in policy worker on a Unix socket. script[i] says what it does on the i-th
+ * connection it accepts, one letter per request: 'a' reads it and answers; 'r' reads it and
+ * closes without a byte of answer; 'h' reads it, sends half a record and closes. Once the
+ * letters run out it closes the connection; connections past the script are closed at once. */
+typedef struct {
+    int lfd;
+    const char *script[4];
+    int accepted; /* atomic */
+    int closed;   /* atomic: connections it has closed */
+    int stop;     /* atomic */
+} standin_t;
+
+static int read_request(int fd)
+{
+    eg_buf_t in = {0};
+    char buf[4096];
+    size_t off = 0;
+    int rc = -1;
+    for (;;) {
+        eg_fcgi_record_t rec;
+        ssize_t n;
+        while (eg_fcgi_record_parse((uint8_t *)in.data + off, in.len - off, &rec) == 1) {
+            off += rec.record_len;
+            if (rec.type == EG_FCGI_STDIN && rec.content_len == 0) { /* the request's end */
+                rc = 0;
+                goto out;
+            }
+        }
+        n = read(fd, buf, sizeof(buf));
+        if (n <= 0)
+            goto out;
+        eg_buf_add(&in, buf, (size_t)n);
+    }
+out:
+    eg_buf_free(&in);
+    return rc;
+}
+
+static void answer(int fd, int half)
+{
+    static const char head[] = "Status: 403 Forbidden\r\nX-Eg-Config: 1\r\n\r\nno";
+    static const uint8_t end[8] = {0};
+    eg_buf_t b = {0};
+    eg_fcgi_stream(&b, EG_FCGI_STDOUT, 1, head, sizeof(head) - 1);
+    eg_fcgi_stream(&b, EG_FCGI_STDOUT, 1, NULL, 0);
+    eg_fcgi_stream(&b, EG_FCGI_END_REQUEST, 1, end, sizeof(end));
+    if (send(fd, b.data, half ? EG_FCGI_HEADER_LEN + 4 : b.len, MSG_NOSIGNAL) < 0)
+        perror("stand-in worker: send");
+    eg_buf_free(&b);
+}
+
+static void *standin(void *arg)
+{
+    standin_t *w = arg;
+    for (int i = 0; !__atomic_load_n(&w->stop, __ATOMIC_ACQUIRE);) {
+        struct pollfd pfd = {.fd = w->lfd, .events = POLLIN};
+        const char *steps;
+        int fd;
+        if (poll(&pfd, 1, 20) <= 0 || (fd = accept(w->lfd, NULL, NULL)) < 0)
+            continue;
+        __atomic_add_fetch(&w->accepted, 1, __ATOMIC_RELEASE);
+        steps = i < 4 && w->script[i] ? w->script[i] : "";
+        i++;
+        for (; *steps; steps++) {
+            if (read_request(fd) < 0)
+                break;
+            if (*steps == 'a')
+                answer(fd, 0);
+            else if (*steps == 'h')
+                answer(fd, 1);
+            if (*steps != 'a')
+                break;
+        }
+        close(fd);
+        __atomic_add_fetch(&w->closed, 1, __ATOMIC_RELEASE);
+    }
+    return NULL;
+}
+
+/* Waits (5 s at most) until the stand-in has closed n connections. */
+static int closed_by_standin(standin_t *w, int n)
+{
+    for (int i = 0; i < 500 && __atomic_load_n(&w->closed, __ATOMIC_ACQUIRE) < n; i++)
+        usleep(10000);
+    return __atomic_load_n(&w->closed, __ATOMIC_ACQUIRE) >= n;
+}
+
+/* 1 when the pool's answer is the stand-in's 403, 0 when the ask failed. */
+static int ask(eg_policy_pool_t *p, char *err, size_t errlen)
+{
+    static const eg_param_t params[] = {{"REQUEST_METHOD", "GET"}, {"REQUEST_URI", "/x"}};
+    eg_route_t *r = NULL;
+    int got;
+    if (eg_policy_ask(p, params, 2, &r, err, errlen) < 0)
+        return 0;
+    got = r->status == 403;
+    eg_route_unref(r);
+    return got;
+}
+
+/* Runs one script: asks[] are the answers wanted in turn (1 = the 403, 0 = a failure), and
+ * between ask k and k+1 the test waits until the stand-in closed close_before[k]
+ * connections. Returns the connections the stand-in accepted in all. */
+static int run(const char *name, const char *const script[4], int n_asks, const int *want,
+               const int *close_before)
+{
+    char dir[] = "/tmp/t_fcgi.XXXXXX", path[64], err[512];
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    eg_policy_opts_t o = {.workers = 1, .timeout_ms = 2000};
+    eg_policy_pool_t *p = NULL;
+    standin_t w = {.lfd = -1};
+    pthread_t t;
+    int accepted = -1;
+
+    if (mkdtemp(dir) == NULL) {
+        ok(0, "%s: mkdtemp", name);
+        return -1;
+    }
+    snprintf(path, sizeof(path), "%s/w.sock", dir);
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+    for (int i = 0; i < 4; i++)
+        w.script[i] = script[i];
+    w.lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+    if (w.lfd < 0 || bind(w.lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(w.lfd, 8) < 0 ||
+        pthread_create(&t, NULL, standin, &w) != 0) {
+        ok(0, "%s: stand-in worker: %s", name, strerror(errno));
+        goto fail;
+    }
+    o.socket_path = path;
+    if (eg_policy_pool_start(&o, &p, err, sizeof(err)) < 0) {
+        ok(0, "%s: pool: %s", name, err);
+        goto stop;
+    }
+    for (int k = 0; k < n_asks; k++) {
+        err[0] = '\0';
+        if (close_before[k] && !closed_by_standin(&w, close_before[k]))
+            ok(0, "%s: the stand-in closed %d connections", name, close_before[k]);
+        is_int(ask(p, err, sizeof(err)), want[k], "%s: ask %d %s", name, k + 1,
+               want[k] ? "answered" : "fails");
+        if (err[0])
+            printf("#   error seen: %s\n", err);
+    }
+    usleep(100000); /* a retry it should not have made would be accepted by now */
+    accepted = __atomic_load_n(&w.accepted, __ATOMIC_ACQUIRE);
+    eg_policy_pool_stop(p);
+stop:
+    __atomic_store_n(&w.stop, 1, __ATOMIC_RELEASE);
+    pthread_join(t, NULL);
+fail:
+    if (w.lfd >= 0)
+        close(w.lfd);
+    unlink(path);
+    rmdir(dir);
+    return accepted;
+}
+
+static void round_trips(void)
+{
+    {
+        /* the worker restarted between two requests: the kept connection is closed, the
+         * write fails (EPIPE), and the request goes to the new one */
+        const char *const script[4] = {"a", "a"};
+        const int want[] = {1, 1}, closes[] = {0, 1};
+        is_int(run("restart between requests", script, 2, want, closes), 2,
+               "restart between requests: one new connection");
+    }
+    {
+        /* the kept connection reads the request and closes before a byte of answer */
+        const char *const script[4] = {"ar", "a"};
+        const int want[] = {1, 1}, closes[] = {0, 0};
+        is_int(run("closed before the answer", script, 2, want, closes), 2,
+               "closed before the answer: one new connection");
+    }
+    {
+        /* part of an answer came: the worker took the request and broke off */
+        const char *const script[4] = {"ah"};
+        const int want[] = {1, 0}, closes[] = {0, 0};
+        is_int(run("half an answer", script, 2, want, closes), 1,
+               "half an answer: never asked again");
+    }
+    {
+        /* really broken: the new connection fails too, and is not retried; a request with no
+         * kept connection is not retried either */
+        const char *const script[4] = {"a", "r"};
+        const int want[] = {1, 0, 0}, closes[] = {0, 1, 0};
+        is_int(run("broken worker", script, 3, want, closes), 3,
+               "broken worker: one retry for the kept connection, none for a new one");
+    }
+}
 
 int main(void)
 {
@@ -55,5 +257,6 @@ int main(void)
     is_int(b.len, 8, "an empty record ends a stream");
     eg_buf_free(&b);
     eg_buf_free(&payload);
+    round_trips();
     return done();
 }

@@ -72,6 +72,18 @@ int main(void)
     CHECK("HTTP/1.1", 0, "Transfer-Encoding Chunked (any case)", "Host", "a",
           "transfer-encoding", "Chunked");
     {
+        static char big[EG_REQCHECK_HEAD_MAX];
+        const char *f[] = {"Host", "a", "Cookie", big, NULL};
+        memset(big, 'c', sizeof(big) - 1);
+        ok(run("HTTP/1.1", &r, f) == 431, "header fields above 20 KiB: 431");
+        big[EG_REQCHECK_HEAD_MAX - 200] = '\0';
+        ok(run("HTTP/1.1", &r, f) == 0, "header fields just under 20 KiB pass");
+        eg_reqcheck_init(&r, "HTTP/1.1");
+        eg_reqcheck_target(&r, EG_REQCHECK_HEAD_MAX + 1);
+        eg_reqcheck_field(&r, "Host", "a");
+        ok(eg_reqcheck_end(&r) == 431, "a target that alone passes 20 KiB: 431");
+    }
+    {
         static const char *const f[] = {"Host", "a", "Content-Length", "42", NULL};
         ok(run("HTTP/1.1", &r, f) == 0 && r.body == EG_BODY_LENGTH && r.content_length == 42,
            "Content-Length 42 frames a body of 42 bytes");
