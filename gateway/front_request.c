@@ -19,6 +19,7 @@
 #include "edgegate/fetch.h"
 #include "edgegate/front.h"
 #include "edgegate/fwd.h"
+#include "edgegate/policy.h"
 #include "edgegate/reqcheck.h"
 #include "edgegate/uri.h"
 
@@ -157,14 +158,45 @@ static enum MHD_Result error_page(req_t *rq, struct MHD_Connection *c, int statu
     return queue(rq, c, status, resp);
 }
 
+/* A remembered redirect serves requests that differ in their query string (the route cache
+ * is keyed without it): the Location is composed again for this request, by the function
+ * the worker composed it with. NULL when it would be too long. */
+static char *redirect_location(req_t *rq)
+{
+    eg_policy_req_t pr = {0};
+    size_t len = 3 * (rq->u.path_len + (rq->u.query ? strlen(rq->u.query) + 1 : 0)) + 512;
+    char *loc = eg_malloc(len);
+    pr.host = rq->host;
+    pr.server_name = rq->l->addr;
+    pr.path = rq->u.path;
+    pr.path_len = rq->u.path_len;
+    pr.query = rq->u.query;
+    pr.public_https_port = rq->f->opt.public_https_port;
+    if (eg_policy_location(&pr, loc, len) < 0 || strlen(loc) > EG_URI_MAX) {
+        free(loc);
+        return NULL;
+    }
+    return loc;
+}
+
 static enum MHD_Result final_response(req_t *rq, struct MHD_Connection *c, const eg_route_t *r)
 {
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(r->body_len, r->body, MHD_RESPMEM_MUST_COPY);
-    if (resp == NULL)
+    struct MHD_Response *resp;
+    char *loc = NULL;
+    int redirect = r->status == 301 || r->status == 307;
+    if (redirect && (loc = redirect_location(rq)) == NULL)
+        return error_page(rq, c, 414, "the redirect's Location would be too long");
+    resp = MHD_create_response_from_buffer(r->body_len, r->body, MHD_RESPMEM_MUST_COPY);
+    if (resp == NULL) {
+        free(loc);
         return MHD_NO;
+    }
     for (size_t i = 0; i < r->n_headers; i++)
-        MHD_add_response_header(resp, r->headers[i].name, r->headers[i].value);
+        if (!(redirect && strcasecmp(r->headers[i].name, "Location") == 0))
+            MHD_add_response_header(resp, r->headers[i].name, r->headers[i].value);
+    if (loc)
+        MHD_add_response_header(resp, "Location", loc);
+    free(loc);
     MHD_add_response_header(resp, "Via", VIA);
     add_common(rq, resp,
                r->status >= 300 && r->status < 400 ? "Redirect from edgegate"
@@ -209,9 +241,10 @@ static eg_route_t *get_route(req_t *rq, struct MHD_Connection *c, const char *me
     /* the normalized target: the worker decides on the path the origin will get */
     eg_buf_printf(&target, "%s%s%s", rq->u.path, rq->u.query ? "?" : "",
                   rq->u.query ? rq->u.query : "");
-    /* everything the worker decides from, and nothing else */
+    /* everything the worker decides from, and nothing else: not the query string, which no
+     * decision depends on (a redirect's Location is composed per request) */
     eg_buf_printf(&key, "%s %d %d %s %s", method, http10, rq->l->https, host ? host : "",
-                  target.data);
+                  rq->u.path);
     if (f->opt.route_cache > 0)
         r = eg_route_cache_get(f->routes, key.data, key.len);
     if (r == NULL && may_ask) {
@@ -237,7 +270,9 @@ static eg_route_t *get_route(req_t *rq, struct MHD_Connection *c, const char *me
         if (eg_policy_ask(f->policy, params, n, &r, err, errlen) < 0) {
             eg_log_error("request %s: %s", rq->id, err);
             r = NULL;
-        } else if (f->opt.route_cache > 0) {
+        } else if (f->opt.route_cache > 0 && r->status != 414 && r->status != 400) {
+            /* a 414 (or the worker's own 400 for a target) may be about this request's
+             * query, which the key leaves out */
             eg_route_cache_put(f->routes, key.data, key.len, r);
         }
     }

@@ -1,5 +1,6 @@
-/* Reading the worker's answer into a route, and the route cache (a chained hash table under
- * a read-write lock, emptied whole when the configuration changes or it fills up). */
+/* Reading the worker's answer into a route, and the route cache (emptied whole when the
+ * configuration changes; when full, the entry least recently used by the clock's measure
+ * leaves). */
 #include <assert.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -233,10 +234,15 @@ fail:
 
 /* --- the cache ------------------------------------------------------------------------ */
 
+/* A chained hash table under a read-write lock. When it is full, the CLOCK algorithm picks
+ * the victim: a lookup only sets its entry's reference bit (no write lock on the hot path),
+ * and the hand clears bits until it finds an entry not used since its last pass, so what
+ * viewers keep asking for stays and a flood of one-off keys only cycles among themselves. */
 typedef struct entry {
     struct entry *next;
     uint64_t hash;
     eg_route_t *route; /* owned reference */
+    int ref;           /* atomic: used since the hand last passed */
     size_t klen;
     char key[]; /* owned */
 } entry_t;
@@ -245,17 +251,21 @@ struct eg_route_cache {
     pthread_rwlock_t lock;
     entry_t **buckets;
     size_t n_buckets; /* power of two */
-    size_t n, max;
+    entry_t **slots;  /* every entry once, for the clock hand */
+    size_t n, max, hand;
     long long version;
 };
 
 eg_route_cache_t *eg_route_cache_new(size_t max_entries)
 {
     eg_route_cache_t *c = eg_calloc(1, sizeof(*c));
+    if (max_entries == 0)
+        max_entries = 1;
     c->n_buckets = 1;
     while (c->n_buckets < max_entries)
         c->n_buckets <<= 1;
     c->buckets = eg_calloc(c->n_buckets, sizeof(*c->buckets));
+    c->slots = eg_calloc(max_entries, sizeof(*c->slots));
     c->max = max_entries;
     c->version = -1;
     pthread_rwlock_init(&c->lock, NULL);
@@ -264,17 +274,14 @@ eg_route_cache_t *eg_route_cache_new(size_t max_entries)
 
 static void clear_locked(eg_route_cache_t *c)
 {
-    for (size_t i = 0; i < c->n_buckets; i++) {
-        entry_t *e = c->buckets[i];
-        while (e) {
-            entry_t *next = e->next;
-            eg_route_unref(e->route);
-            free(e);
-            e = next;
-        }
-        c->buckets[i] = NULL;
+    for (size_t i = 0; i < c->n; i++) {
+        eg_route_unref(c->slots[i]->route);
+        free(c->slots[i]);
+        c->slots[i] = NULL;
     }
+    memset(c->buckets, 0, c->n_buckets * sizeof(*c->buckets));
     c->n = 0;
+    c->hand = 0;
 }
 
 void eg_route_cache_free(eg_route_cache_t *c)
@@ -283,6 +290,7 @@ void eg_route_cache_free(eg_route_cache_t *c)
         return;
     clear_locked(c);
     free(c->buckets);
+    free(c->slots);
     pthread_rwlock_destroy(&c->lock);
     free(c);
 }
@@ -296,33 +304,56 @@ eg_route_t *eg_route_cache_get(eg_route_cache_t *c, const char *key, size_t klen
         if (e->hash == h && e->klen == klen && memcmp(e->key, key, klen) == 0) {
             r = e->route;
             eg_route_ref(r);
+            if (!__atomic_load_n(&e->ref, __ATOMIC_RELAXED))
+                __atomic_store_n(&e->ref, 1, __ATOMIC_RELAXED);
             break;
         }
     pthread_rwlock_unlock(&c->lock);
     return r;
 }
 
+/* The slot whose entry leaves, by the clock; its entry is unlinked and freed. */
+static size_t evict_locked(eg_route_cache_t *c)
+{
+    for (;;) {
+        size_t i = c->hand;
+        entry_t *v = c->slots[i], **pp;
+        c->hand = (c->hand + 1) % c->max;
+        if (__atomic_load_n(&v->ref, __ATOMIC_RELAXED)) {
+            __atomic_store_n(&v->ref, 0, __ATOMIC_RELAXED);
+            continue; /* a second chance: at most one lap, then every bit is clear */
+        }
+        for (pp = &c->buckets[v->hash & (c->n_buckets - 1)]; *pp != v; pp = &(*pp)->next)
+            ;
+        *pp = v->next;
+        eg_route_unref(v->route);
+        free(v);
+        return i;
+    }
+}
+
 void eg_route_cache_put(eg_route_cache_t *c, const char *key, size_t klen, eg_route_t *r)
 {
     uint64_t h = eg_hash(key, klen);
     entry_t *e;
+    size_t slot;
     pthread_rwlock_wrlock(&c->lock);
     if (r->config_version != c->version)
         goto out;
     for (e = c->buckets[h & (c->n_buckets - 1)]; e; e = e->next)
         if (e->hash == h && e->klen == klen && memcmp(e->key, key, klen) == 0)
             goto out; /* another request stored it first */
-    if (c->n >= c->max)
-        clear_locked(c); /* crude but bounded; a full table is rare and refills quickly */
+    slot = c->n < c->max ? c->n++ : evict_locked(c);
     e = eg_malloc(sizeof(*e) + klen);
     e->hash = h;
+    e->ref = 0;
     e->klen = klen;
     memcpy(e->key, key, klen);
     e->route = r;
     eg_route_ref(r);
     e->next = c->buckets[h & (c->n_buckets - 1)];
     c->buckets[h & (c->n_buckets - 1)] = e;
-    c->n++;
+    c->slots[slot] = e;
 out:
     pthread_rwlock_unlock(&c->lock);
 }

@@ -621,6 +621,81 @@ class Env:
         subprocess.run(["rm", "-rf", self.dir])
 
 
+
+class PolicyRelay:
+    """A real edgegate-policy on its own socket, reached through a relay the test steers.
+    mode "pass" relays both ways; "broken" takes what the front sends on a new connection and
+    closes it without a byte of answer; "half" relays the first 8 bytes of an answer (half a
+    record) and closes. drop() closes every connection the front keeps, as a worker that
+    restarted would. accepted counts the front's connections; questions() is every byte the
+    front sent (FastCGI records: asked() counts the requests among them)."""
+
+    def __init__(self, env):
+        sock = env.path("policy.sock")
+        p = env.start([os.path.join(BUILD, "gateway", "edgegate-policy"), "--db", env.db,
+                       "--listen", sock], "policy")
+        assert eventually(lambda: os.path.exists(sock) or p.poll() is not None, 5) and \
+            p.poll() is None, env.log("policy")
+        self.sock, self.mode, self.accepted, self.fronts = sock, "pass", 0, []
+        self.sent = []
+        self.srv, self.path = env.unix_listener("flaky.sock")
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            try:
+                front, _ = self.srv.accept()
+            except OSError:
+                return
+            self.accepted += 1
+            self.fronts.append(front)
+            if self.mode == "broken":
+                try:
+                    front.recv(65536)
+                except OSError:
+                    pass
+                front.close()
+                continue
+            worker = socket.socket(socket.AF_UNIX)
+            worker.connect(self.sock)
+            threading.Thread(target=self._pipe, args=(front, worker, False), daemon=True).start()
+            threading.Thread(target=self._pipe, args=(worker, front, True), daemon=True).start()
+
+    def _pipe(self, a, b, answers):
+        try:
+            while True:
+                data = a.recv(65536)
+                if not data:
+                    break
+                if not answers:
+                    self.sent.append(data)
+                if answers and self.mode == "half":
+                    b.sendall(data[:8])
+                    break
+                b.sendall(data)
+        except OSError:
+            pass
+        for s in (a, b):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def questions(self):
+        return b"".join(list(self.sent))
+
+    def asked(self):
+        """How many requests the front sent a worker (each names REQUEST_METHOD once)."""
+        return self.questions().count(b"REQUEST_METHOD")
+
+    def drop(self):
+        for s in self.fronts:
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
 def main():
     only = sys.argv[1:]
     n = failed = 0

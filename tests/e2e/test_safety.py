@@ -14,14 +14,13 @@ lighttpd. Shapes:
   D. error pages do not show the origin and do show the request id."""
 import os
 import re
-import socket
 import sys
 import threading
 import time
 from urllib.parse import urlsplit
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (EDGEGATE, Conn, eventually, exchange, free_port,  # noqa: E402
+from harness import (Conn, PolicyRelay, eventually, exchange, free_port,  # noqa: E402
                      http_response, main, request, test, wait_port)
 
 ACCOUNT_BODY = "the account page\n"
@@ -410,57 +409,15 @@ def refused_and_closed(env, data, want=400):
     untouched(o, "a refused request")
 
 
-def recording_worker(env):
-    """A real edgegate-policy on its own socket, reached through a relay that keeps every
-    byte the front sends it: what a policy worker was asked."""
-    sock = env.path("policy.sock")
-    relay = env.path("relay.sock")
-    p = env.start([os.path.join(os.path.dirname(EDGEGATE), "edgegate-policy"), "--db", env.db,
-                   "--listen", sock], "policy")
-    assert eventually(lambda: os.path.exists(sock) or p.poll() is not None, 5) and \
-        p.poll() is None, env.log("policy")
-    srv, _ = env.unix_listener("relay.sock")
-    seen = []
-
-    def pipe(a, b, record):
-        try:
-            while True:
-                data = a.recv(65536)
-                if not data:
-                    break
-                if record:
-                    seen.append(data)
-                b.sendall(data)
-        except OSError:
-            pass
-        for s in (a, b):
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-    def serve():
-        while True:
-            try:
-                front, _ = srv.accept()
-            except OSError:
-                return
-            worker = socket.socket(socket.AF_UNIX)
-            worker.connect(sock)
-            threading.Thread(target=pipe, args=(front, worker, True), daemon=True).start()
-            threading.Thread(target=pipe, args=(worker, front, False), daemon=True).start()
-    threading.Thread(target=serve, daemon=True).start()
-    return relay, lambda: b"".join(seen).count(b"REQUEST_METHOD")
-
-
 @test
 def refused_requests_never_reach_a_policy_worker(env):
     o = env.scripted_origin()
     env.egctl("origin", "add", "o", "--domain", "127.0.0.1", "--http-port", str(o.port))
     env.egctl("behavior", "set", "*", "--methods", "ALL", "--viewer-protocol",
               "redirect-to-https")
-    relay, asked = recording_worker(env)
-    gw = env.gateway("--policy-socket", relay, "--route-cache", "0")
+    relay = PolicyRelay(env)  # a real worker behind a relay that keeps what it was asked
+    asked = relay.asked
+    gw = env.gateway("--policy-socket", relay.path, "--route-cache", "0")
     shapes = [
         b"GET /b HTTP/1.1\r\n\r\n",
         b"GET /b HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",

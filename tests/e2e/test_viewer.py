@@ -4,15 +4,14 @@ live egctl edits, policy worker failures, origin failures. Real nginx origins, r
 edgegate and edgegate-policy processes, raw HTTP/1.0 and HTTP/1.1 on 127.0.0.1."""
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (EDGEGATE, Conn, eventually, free_port, main, request, test,  # noqa: E402
-                     wait_port)
+from harness import (Conn, PolicyRelay, eventually, free_port, main,  # noqa: E402
+                     request, test, wait_port)
 
 BODY_METHODS = ["POST", "PUT", "DELETE", "OPTIONS", "PATCH"]
 
@@ -310,75 +309,10 @@ def worker_killed_between_requests_costs_no_viewer_a_502(env):
     assert "error: request" not in log, log  # no request failed
 
 
-POLICY = os.path.join(os.path.dirname(EDGEGATE), "edgegate-policy")
-
-
-class FlakyWorker:
-    """A real edgegate-policy on its own socket, reached through a relay the test steers.
-    mode "pass" relays both ways; "broken" takes what the front sends on a new connection and
-    closes it without a byte of answer; "half" relays the first 8 bytes of an answer (half a
-    record) and closes. drop() closes every connection the front keeps, as a worker that
-    restarted would. accepted counts the front's connections."""
-
-    def __init__(self, env):
-        sock = env.path("policy.sock")
-        p = env.start([POLICY, "--db", env.db, "--listen", sock], "policy")
-        assert eventually(lambda: os.path.exists(sock) or p.poll() is not None, 5) and \
-            p.poll() is None, env.log("policy")
-        self.sock, self.mode, self.accepted, self.fronts = sock, "pass", 0, []
-        self.srv, self.path = env.unix_listener("flaky.sock")
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self):
-        while True:
-            try:
-                front, _ = self.srv.accept()
-            except OSError:
-                return
-            self.accepted += 1
-            self.fronts.append(front)
-            if self.mode == "broken":
-                try:
-                    front.recv(65536)
-                except OSError:
-                    pass
-                front.close()
-                continue
-            worker = socket.socket(socket.AF_UNIX)
-            worker.connect(self.sock)
-            threading.Thread(target=self._pipe, args=(front, worker, False), daemon=True).start()
-            threading.Thread(target=self._pipe, args=(worker, front, True), daemon=True).start()
-
-    def _pipe(self, a, b, answers):
-        try:
-            while True:
-                data = a.recv(65536)
-                if not data:
-                    break
-                if answers and self.mode == "half":
-                    b.sendall(data[:8])
-                    break
-                b.sendall(data)
-        except OSError:
-            pass
-        for s in (a, b):
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-    def drop(self):
-        for s in self.fronts:
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-
 @test
 def a_broken_worker_still_gives_502_after_one_retry_at_most(env):
     policy_table_setup(env)
-    w = FlakyWorker(env)
+    w = PolicyRelay(env)
     gw = env.gateway("--policy-socket", w.path, "--route-cache", "0", "--policy-timeout", "2")
     assert request(gw.http, "GET", "/index.html").status == 200
     assert w.accepted == 1
@@ -557,6 +491,27 @@ def sigterm_stops_edgegate_and_its_workers(env):
     for w in workers:
         assert not os.path.exists("/proc/%s" % w) or \
             open("/proc/%s/stat" % w).read().split()[2] == "Z", "worker %s still runs" % w
+
+
+@test
+def query_strings_make_no_new_decisions_and_redirects_keep_their_own(env):
+    policy_table_setup(env)
+    relay = PolicyRelay(env)
+    gw = env.gateway("--policy-socket", relay.path)
+    for i in range(50):
+        r = request(gw.http, "GET", "/api/x?n=%d" % i)
+        assert r.status == 301, r
+        assert r.header("Location") == "https://localhost:%d/api/x?n=%d" % (gw.https, i), r
+    assert relay.asked() == 1, "%d decisions for one path" % relay.asked()
+    for i in range(20):
+        r = request(gw.https, "GET", "/index.html?v=%d" % i, tls=True)
+        assert r.status == 200, r
+    assert relay.asked() == 2, relay.asked()
+    # a remembered redirect whose Location would be too long for this request's query
+    r = request(gw.http, "GET", "/api/x?" + "%22" * 2000)
+    assert r.status == 301, r
+    r = request(gw.http, "GET", "/api/x?" + "\u00e9" * 3000)
+    assert r.status == 414 and r.header("Location") is None, r
 
 
 if __name__ == "__main__":

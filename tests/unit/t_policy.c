@@ -453,6 +453,33 @@ int main(void)
             eg_route_unref(a);
             eg_route_unref(b);
         }
+        /* route cache: when full, what was used since the hand passed stays */
+        {
+            eg_route_cache_t *c = eg_route_cache_new(3);
+            eg_route_t *hot = eg_calloc(1, sizeof(*hot)), *got;
+            char k[16];
+            int kept = 1;
+            hot->refs = 1;
+            hot->config_version = 1;
+            eg_route_cache_set_version(c, 1);
+            eg_route_cache_put(c, "hot", 3, hot);
+            for (int i = 0; i < 1000; i++) { /* a flood of one-off keys, the hot one in use */
+                snprintf(k, sizeof(k), "once%d", i);
+                eg_route_cache_put(c, k, strlen(k), hot);
+                got = eg_route_cache_get(c, "hot", 3);
+                kept &= got == hot;
+                eg_route_unref(got);
+            }
+            ok(kept, "a key in use survives a flood of one-off keys");
+            got = eg_route_cache_get(c, "once999", 7);
+            ok(got == hot, "the newest key is there");
+            eg_route_unref(got);
+            got = eg_route_cache_get(c, "once0", 5);
+            ok(got == NULL, "an old one-off key left");
+            eg_route_unref(got);
+            eg_route_cache_free(c);
+            eg_route_unref(hot);
+        }
         free(h);
         eg_buf_free(&out);
     }
