@@ -6,6 +6,7 @@
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -68,6 +69,51 @@ static int setup_run_dir(eg_front_t *f, char *err, size_t errlen)
     return 0;
 }
 
+/* Descriptors kept back from the listeners: workers, the database, logs, the listeners. */
+#define FD_RESERVE 64
+
+/* Every connection is a descriptor, and one that is forwarded holds an origin connection too.
+ * Debian starts programs with a soft RLIMIT_NOFILE of 1024 under a much higher hard limit, so
+ * the soft limit is raised to the hard one (any process may), and --max-connections is lowered
+ * when the listeners, at two descriptors a connection, would not fit in what there is. Past
+ * the limit, accept() fails and libmicrohttpd stops accepting until a connection closes. */
+static int fit_descriptors(eg_front_opts_t *o, char *err, size_t errlen)
+{
+    struct rlimit rl;
+    int listeners = (strcmp(o->http, "off") != 0) + (strcmp(o->https, "off") != 0);
+    long long have, fit;
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0) {
+        eg_errf(err, errlen, "getrlimit(RLIMIT_NOFILE): %s", strerror(errno));
+        return -1;
+    }
+    if (rl.rlim_cur < rl.rlim_max) {
+        struct rlimit want = rl;
+        /* the kernel refuses more than fs.nr_open (1048576 by default), infinity included */
+        want.rlim_cur = rl.rlim_max > (1u << 20) ? (1u << 20) : rl.rlim_max;
+        if (want.rlim_cur > rl.rlim_cur && setrlimit(RLIMIT_NOFILE, &want) < 0)
+            eg_log_warn("cannot raise the descriptor limit from %llu to %llu: %s",
+                        (unsigned long long)rl.rlim_cur, (unsigned long long)want.rlim_cur,
+                        strerror(errno));
+        else if (want.rlim_cur > rl.rlim_cur)
+            rl = want;
+    }
+    have = rl.rlim_cur == RLIM_INFINITY ? (1LL << 20) : (long long)rl.rlim_cur;
+    fit = listeners > 0 ? (have - FD_RESERVE) / 2 / listeners : o->max_connections;
+    if (fit < o->threads || fit < 16) {
+        eg_errf(err, errlen, "the descriptor limit (%lld, ulimit -n) leaves too few for "
+                             "connections; raise it to %d at least",
+                have, FD_RESERVE + 2 * listeners * (o->threads > 16 ? o->threads : 16));
+        return -1;
+    }
+    if (fit < o->max_connections) {
+        eg_log_warn("--max-connections %d does not fit the descriptor limit %lld (two a "
+                    "connection, %d kept back): using %lld per listener",
+                    o->max_connections, have, FD_RESERVE, fit);
+        o->max_connections = (int)fit;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     eg_front_t f;
@@ -92,6 +138,8 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     setvbuf(stdout, NULL, _IOLBF, 0);
 
+    if (fit_descriptors(&f.opt, err, sizeof(err)) < 0)
+        goto fail;
     if (RAND_bytes((unsigned char *)&f.boot_id, sizeof(f.boot_id)) != 1)
         f.boot_id = (unsigned long long)time(NULL) ^ (unsigned long long)getpid();
     if (strcmp(f.opt.https, "off") != 0) {
@@ -125,6 +173,8 @@ int main(int argc, char **argv)
         goto fail;
     if (eg_front_watch_start(&f, err, sizeof(err)) < 0)
         goto fail;
+    if (eg_front_guard_start(&f, err, sizeof(err)) < 0)
+        goto fail_watch;
     f.https.https = 1;
     if (strcmp(f.opt.https, "off") != 0 && eg_front_listen(&f, &f.https, err, sizeof(err)) < 0)
         goto fail_watch;
@@ -168,6 +218,7 @@ fail_watch:
     }
     eg_front_watch_stop(&f);
 fail:
+    eg_front_guard_stop(&f); /* after eg_front_stop: libmicrohttpd's notices use it */
     if (rc != 0)
         fprintf(stderr, "edgegate: %s\n", err);
     eg_policy_pool_stop(f.policy);

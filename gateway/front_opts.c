@@ -105,6 +105,17 @@ static const opt_t options[] = {
      "CloudFront security policy: the TLS versions and ciphers the HTTPS listener offers"},
     {"threads", "N", OT_INT, O(threads), 1, 256, "2",
      "event threads per listener (requests that wait on origins run in threads of their own)"},
+    /* nginx's worker_connections, limit_conn, client_header_timeout and
+     * client_body_timeout/send_timeout; front_main.c lowers --max-connections when the
+     * descriptor limit cannot hold it */
+    {"max-connections", "N", OT_INT, O(max_connections), 16, 1 << 20, "1024",
+     "connections each listener holds open at once; more wait in the kernel's backlog"},
+    {"max-connections-per-ip", "N", OT_INT, O(max_connections_per_ip), 0, 1 << 20, "128",
+     "connections one viewer address holds open on a listener (0: no limit)"},
+    {"header-timeout", "SECONDS", OT_INT, O(header_timeout), 1, 3600, "60",
+     "longest wait for a whole request head, from accept or from the last response"},
+    {"idle-timeout", "SECONDS", OT_INT, O(idle_timeout), 1, 3600, "60",
+     "close a connection when no byte has moved either way for this long"},
     {"run-dir", "DIR", OT_STR, O(run_dir), 0, 0, NULL,
      "directory for worker sockets (default: a new one under $TMPDIR)"},
     {"help", NULL, OT_FLAG_HELP, 0, 0, 0, NULL, "this text"},

@@ -15,6 +15,7 @@
 
 struct MHD_Daemon;
 struct eg_cache;
+struct eg_front_guard;
 
 typedef struct {
     char *db;
@@ -37,6 +38,11 @@ typedef struct {
      * maps to; both borrowed from front_opts.c's static table */
     const char *viewer_policy;
     const char *viewer_priorities;
+    /* connection limits, per listener (front_listen.c) */
+    int max_connections;        /* libmicrohttpd's MHD_OPTION_CONNECTION_LIMIT */
+    int max_connections_per_ip; /* 0: no limit */
+    int header_timeout;         /* seconds from accept (or the last response) to a whole head */
+    int idle_timeout;           /* seconds without a byte either way */
 } eg_front_opts_t;
 
 typedef struct eg_listener {
@@ -63,12 +69,19 @@ typedef struct eg_front {
     int jobs; /* atomic: job and pump threads running */
     char run_dir[256];
     int own_run_dir;
+    /* front_listen.c: the open connections, the thread that enforces --header-timeout and
+     * closes what libmicrohttpd lost track of, and the refusal counters; owned */
+    struct eg_front_guard *guard;
 } eg_front_t;
 
 /* Parses argv into o; 0 to go on, 1 when --help/--version was answered, -1 on bad input. */
 int eg_front_opts_parse(eg_front_opts_t *o, int argc, char **argv);
 void eg_front_opts_free(eg_front_opts_t *o);
 
+/* The connection guard (front_listen.c): started before the listeners, stopped after
+ * eg_front_stop has ended them. */
+int eg_front_guard_start(eg_front_t *f, char *err, size_t errlen);
+void eg_front_guard_stop(eg_front_t *f);
 int eg_front_listen(eg_front_t *f, eg_listener_t *l, char *err, size_t errlen);
 /* Stops accepting; eg_front_stop then ends the listeners once running requests let go. */
 void eg_front_unlisten(eg_listener_t *l);

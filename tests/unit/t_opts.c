@@ -128,6 +128,53 @@ static void viewer_policies(void)
     eg_front_opts_free(&o);
 }
 
+/* The connection limits and timeouts: nginx-like defaults, and bounds that refuse what
+ * would disable them by accident. */
+static void connection_limits(void)
+{
+    eg_front_opts_t o;
+    char err[512];
+
+    ok(parse(&o, "--https=off", NULL, NULL, NULL) == 0, "limits: defaults");
+    is_int(o.max_connections, 1024, "default --max-connections 1024 per listener");
+    is_int(o.max_connections_per_ip, 128, "default --max-connections-per-ip 128");
+    is_int(o.header_timeout, 60, "default --header-timeout 60 s (nginx's client_header_timeout)");
+    is_int(o.idle_timeout, 60, "default --idle-timeout 60 s");
+    eg_front_opts_free(&o);
+
+    ok(parse(&o, "--max-connections=300", "--max-connections-per-ip=0", "--header-timeout=5",
+             "--idle-timeout=7") < 0,
+       "HTTPS without a certificate is still refused with the limits given");
+    eg_front_opts_free(&o);
+    {
+        char *argv[] = {"edgegate", "--https=off", "--max-connections=300",
+                        "--max-connections-per-ip=0", "--header-timeout=5", "--idle-timeout=7",
+                        NULL};
+        ok(eg_front_opts_parse(&o, 6, argv) == 0, "limits given");
+        ok(o.max_connections == 300 && o.max_connections_per_ip == 0 && o.header_timeout == 5 &&
+               o.idle_timeout == 7,
+           "limits kept: %d %d %d %d", o.max_connections, o.max_connections_per_ip,
+           o.header_timeout, o.idle_timeout);
+        eg_front_opts_free(&o);
+    }
+    ok(parse_err(&o, "--max-connections", "15", err, sizeof(err)) < 0 &&
+           has(err, "--max-connections: '15' is not a whole number from 16 to 1048576"),
+       "--max-connections below 16 refused: %s", err);
+    eg_front_opts_free(&o);
+    ok(parse_err(&o, "--max-connections-per-ip", "-1", err, sizeof(err)) < 0,
+       "a negative per-address limit is refused");
+    eg_front_opts_free(&o);
+    ok(parse_err(&o, "--header-timeout", "0", err, sizeof(err)) < 0,
+       "--header-timeout 0 is refused (there is always a deadline)");
+    eg_front_opts_free(&o);
+    ok(parse_err(&o, "--idle-timeout", "0", err, sizeof(err)) < 0,
+       "--idle-timeout 0 is refused (libmicrohttpd would take it as no timeout)");
+    eg_front_opts_free(&o);
+    ok(parse_err(&o, "--header-timeout", "3601", err, sizeof(err)) < 0,
+       "--header-timeout above an hour is refused");
+    eg_front_opts_free(&o);
+}
+
 int main(void)
 {
     eg_front_opts_t o;
@@ -160,5 +207,6 @@ int main(void)
     is_str(o.db, "/tmp/x.db", "EDGEGATE_DB names the database");
     eg_front_opts_free(&o);
     viewer_policies();
+    connection_limits();
     return done();
 }
