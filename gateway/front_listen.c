@@ -518,7 +518,7 @@ int eg_front_listen(eg_front_t *f, eg_listener_t *l, char *err, size_t errlen)
             /* room for CloudFront's 20 KiB of request line and headers, which libmicrohttpd
              * holds several times over (read buffer, field records, parsed cookies); the
              * front refuses heads above EG_REQCHECK_HEAD_MAX itself, with a proper 431 */
-            {MHD_OPTION_CONNECTION_MEMORY_LIMIT, 128 * 1024, NULL},
+            {MHD_OPTION_CONNECTION_MEMORY_LIMIT, 64 * 1024, NULL},
             {MHD_OPTION_STRICT_FOR_CLIENT, 0, NULL},
             {MHD_OPTION_END, 0, NULL}, /* HTTPS options go here */
             {MHD_OPTION_END, 0, NULL},
