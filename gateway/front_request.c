@@ -133,13 +133,11 @@ static const char *public_sentence(int status)
 }
 
 /* The HTML error page edgegate itself generates (refusals, origin and worker failures). The
- * reason is for the log only. */
-static enum MHD_Result error_page(req_t *rq, struct MHD_Connection *c, int status,
-                                  const char *reason)
+ * details are the caller's to log, under the request id the page shows. */
+static enum MHD_Result error_page(req_t *rq, struct MHD_Connection *c, int status)
 {
     eg_buf_t b = {0};
     struct MHD_Response *resp;
-    (void)reason;
     eg_buf_printf(&b,
                   "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>%d %s</title>"
                   "</head>\n<body><h1>%d ERROR</h1>\n<h2>The request could not be satisfied."
@@ -184,8 +182,11 @@ static enum MHD_Result final_response(req_t *rq, struct MHD_Connection *c, const
     struct MHD_Response *resp;
     char *loc = NULL;
     int redirect = r->status == 301 || r->status == 307;
-    if (redirect && (loc = redirect_location(rq)) == NULL)
-        return error_page(rq, c, 414, "the redirect's Location would be too long");
+    if (redirect && (loc = redirect_location(rq)) == NULL) {
+        eg_log_info("request %s: refused with 414: the redirect's Location would be too long",
+                    rq->id);
+        return error_page(rq, c, 414);
+    }
     resp = MHD_create_response_from_buffer(r->body_len, r->body, MHD_RESPMEM_MUST_COPY);
     if (resp == NULL) {
         free(loc);
@@ -232,15 +233,11 @@ static eg_route_t *get_route(req_t *rq, struct MHD_Connection *c, const char *me
 {
     eg_front_t *f = rq->f;
     const char *host = rq->host;
-    eg_buf_t target = {0};
     int http10 = strcmp(version, MHD_HTTP_VERSION_1_1) != 0 && strcmp(version, "HTTP/2") != 0;
     eg_buf_t key = {0};
     eg_route_t *r = NULL;
     char port[16], hport[16], ip[64], sport[16];
 
-    /* the normalized target: the worker decides on the path the origin will get */
-    eg_buf_printf(&target, "%s%s%s", rq->u.path, rq->u.query ? "?" : "",
-                  rq->u.query ? rq->u.query : "");
     /* everything the worker decides from, and nothing else: not the query string, which no
      * decision depends on (a redirect's Location is composed per request) */
     eg_buf_printf(&key, "%s %d %d %s %s", method, http10, rq->l->https, host ? host : "",
@@ -249,7 +246,10 @@ static eg_route_t *get_route(req_t *rq, struct MHD_Connection *c, const char *me
         r = eg_route_cache_get(f->routes, key.data, key.len);
     if (r == NULL && may_ask) {
         eg_param_t params[16];
+        eg_buf_t target = {0}; /* the normalized target: the path the origin will get */
         size_t n = 0;
+        eg_buf_printf(&target, "%s%s%s", rq->u.path, rq->u.query ? "?" : "",
+                      rq->u.query ? rq->u.query : "");
         client_ip(c, ip, sizeof(ip));
         snprintf(port, sizeof(port), "%d", rq->l->port);
         snprintf(hport, sizeof(hport), "%d", f->opt.public_https_port);
@@ -275,9 +275,9 @@ static eg_route_t *get_route(req_t *rq, struct MHD_Connection *c, const char *me
              * query, which the key leaves out */
             eg_route_cache_put(f->routes, key.data, key.len, r);
         }
+        eg_buf_free(&target);
     }
     eg_buf_free(&key);
-    eg_buf_free(&target);
     return r;
 }
 
@@ -299,13 +299,6 @@ typedef struct {
     eg_fwd_policy_t pol;
 } hdr_ctx_t;
 
-static int is_conditional(const char *name)
-{
-    return strcasecmp(name, "If-None-Match") == 0 || strcasecmp(name, "If-Modified-Since") == 0 ||
-           strcasecmp(name, "If-Range") == 0 || strcasecmp(name, "Range") == 0 ||
-           strcasecmp(name, "If-Match") == 0 || strcasecmp(name, "If-Unmodified-Since") == 0;
-}
-
 /* Only what a policy names, or HTTP itself needs, reaches the origin. */
 static enum MHD_Result copy_header(void *cls, enum MHD_ValueKind kind, const char *name,
                                    const char *value)
@@ -319,7 +312,7 @@ static enum MHD_Result copy_header(void *cls, enum MHD_ValueKind kind, const cha
         return MHD_YES;
     if (h->conn_tokens && eg_http_has_token(h->conn_tokens, strlen(h->conn_tokens), name))
         return MHD_YES;
-    if (h->for_cache && is_conditional(name))
+    if (h->for_cache && eg_fwd_conditional(name))
         return MHD_YES;
     eg_buf_printf(h->b, "%s: %s\r\n", name, value);
     return MHD_YES;
@@ -627,7 +620,7 @@ static enum MHD_Result stream_response(req_t *rq, struct MHD_Connection *c, cons
                                                  NULL);
     } else {
         if (start_thread(rq, pump) < 0)
-            return error_page(rq, c, 500, "edgegate could not start reading the origin.");
+            return error_page(rq, c, 500);
         resp = MHD_create_response_from_callback(
             fx->content_length >= 0 ? (uint64_t)fx->content_length : MHD_SIZE_UNKNOWN,
             64 * 1024, body_reader, rq, NULL);
@@ -648,7 +641,7 @@ static enum MHD_Result relay(req_t *rq, struct MHD_Connection *c, const char *me
     int status = 502;
     if (read_head(rq, method, retryable, &status, err, sizeof(err)) < 0) {
         eg_log_error("request %s: %s", rq->id, err);
-        return error_page(rq, c, status, err);
+        return error_page(rq, c, status);
     }
     return stream_response(rq, c, method);
 }
@@ -662,7 +655,7 @@ static enum MHD_Result forward_plain(req_t *rq, struct MHD_Connection *c, const 
     build_head(rq, c, method, 0, 0, 0, 0);
     if (start_fetch(rq, retryable, &status, err, sizeof(err)) < 0) {
         eg_log_error("request %s: %s", rq->id, err);
-        return error_page(rq, c, status, err);
+        return error_page(rq, c, status);
     }
     return relay(rq, c, method, retryable);
 }
@@ -855,7 +848,7 @@ static enum MHD_Result serve_cached(req_t *rq, struct MHD_Connection *c, const c
     if (start_fetch(rq, 1, &status, err, sizeof(err)) < 0 ||
         read_head(rq, method, 1, &status, err, sizeof(err)) < 0) {
         eg_log_error("request %s: %s", rq->id, err);
-        ret = error_page(rq, c, status, err);
+        ret = error_page(rq, c, status);
         goto out;
     }
     if (rq->fetch->h.status == 304 && o) {
@@ -882,7 +875,7 @@ static enum MHD_Result serve_cached(req_t *rq, struct MHD_Connection *c, const c
         if (!rq->fetch->done && rq->prefix.len <= max_obj) {
             eg_log_error("request %s: origin %s: body broke off: %s", rq->id, rq->route->domain,
                          strerror(errno));
-            ret = error_page(rq, c, 502, "The origin's response broke off.");
+            ret = error_page(rq, c, 502);
             goto out;
         }
         if (rq->fetch->done) {
@@ -1027,7 +1020,7 @@ static enum MHD_Result run_job(req_t *rq, struct MHD_Connection *c, void (*fn)(r
     if (start_thread(rq, job_main) < 0) {
         rq->job = NULL;
         MHD_resume_connection(c);
-        return error_page(rq, c, 503, "edgegate is out of threads; try again.");
+        return error_page(rq, c, 503);
     }
     return MHD_YES;
 }
@@ -1038,7 +1031,7 @@ static int need_route(req_t *rq)
     if (rq->route == NULL)
         rq->route = get_route(rq, rq->conn, rq->method, rq->version, 1, err, sizeof(err));
     if (rq->route == NULL) {
-        error_page(rq, rq->conn, 502, "The policy worker did not give a valid answer.");
+        error_page(rq, rq->conn, 502);
         return -1;
     }
     if (rq->route->status) {
@@ -1092,7 +1085,7 @@ static void job_finish_upload(req_t *rq)
     }
     if (rq->fail_status) {
         eg_log_error("request %s: %s", rq->id, rq->fail_reason);
-        error_page(rq, rq->conn, rq->fail_status, rq->fail_reason);
+        error_page(rq, rq->conn, rq->fail_status);
         return;
     }
     relay(rq, rq->conn, rq->method, 0);
@@ -1160,7 +1153,7 @@ enum MHD_Result eg_front_handle(void *cls, struct MHD_Connection *c, const char 
         if (status) { /* refused before any worker or origin sees it; the connection closes */
             eg_log_info("request %s: refused with %d: %s", rq->id, status, reason);
             rq->refused = 1;
-            return error_page(rq, c, status, reason);
+            return error_page(rq, c, status);
         }
         if (rq->u.asterisk)
             return options_asterisk(rq, c);

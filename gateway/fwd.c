@@ -8,11 +8,20 @@
 #include "edgegate/http.h"
 
 /* Fields HTTP itself needs to mean the same thing at the origin: conditionals and ranges
- * (RFC 9110 §13, §14) and a request body's own description. */
+ * (RFC 9110 §13, §14), then a request body's own description. */
 static const char *const always[] = {
     "If-Match", "If-None-Match", "If-Modified-Since", "If-Unmodified-Since", "If-Range",
     "Range",    "Content-Type",  "Content-Encoding",  "Content-Language",
 };
+#define N_CONDITIONAL 6 /* the first entries of always[] */
+
+int eg_fwd_conditional(const char *name)
+{
+    for (size_t i = 0; i < N_CONDITIONAL; i++)
+        if (strcasecmp(name, always[i]) == 0)
+            return 1;
+    return 0;
+}
 
 /* Written by the front itself, whatever a policy says. */
 static const char *const special[] = {

@@ -26,6 +26,10 @@ typedef enum {
  * always (the cache drops the conditionals itself when it fills). */
 eg_fwd_class_t eg_fwd_header(const eg_fwd_policy_t *p, const char *name);
 
+/* 1 for the conditional and range fields (If-*, Range): a cache filling an entry drops the
+ * viewer's, as it answers them itself. */
+int eg_fwd_conditional(const char *name);
+
 /* Splits a viewer's Cookie value: the cookies to send go to fwd ("a=1; b=2"), the keyed ones
  * to key (in the policy's order for a name list, as sent for "all"). */
 void eg_fwd_cookies(const eg_fwd_policy_t *p, const char *cookie, eg_buf_t *fwd, eg_buf_t *key);

@@ -72,6 +72,10 @@ int main(void)
         eg_fwd_policy_t o = {"", "none", "none", "all"};
         cookies(&o, "b=2;a=1", "b=2; a=1", "", "all cookies forwarded unkeyed");
     }
+    ok(eg_fwd_conditional("if-none-match") && eg_fwd_conditional("Range") &&
+           eg_fwd_conditional("If-Unmodified-Since") && !eg_fwd_conditional("Content-Type") &&
+           !eg_fwd_conditional("If"),
+       "the conditional and range fields are told apart from a body's description");
     /* Accept-Encoding */
     is_str(eg_fwd_accept_encoding(NULL), "", "no Accept-Encoding: identity");
     is_str(eg_fwd_accept_encoding("gzip, deflate, br"), "br,gzip", "gzip, deflate, br");
