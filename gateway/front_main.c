@@ -14,6 +14,7 @@
 #include "edgegate/cache.h"
 #include "edgegate/common.h"
 #include "edgegate/front.h"
+#include "edgegate/pool.h"
 
 static char *read_file(const char *path, char *err, size_t errlen)
 {
@@ -151,6 +152,7 @@ int main(int argc, char **argv)
     if (eg_db_open(f.opt.db, 0, &f.db, err, sizeof(err)) < 0)
         goto fail;
     f.cache = eg_cache_new((size_t)f.opt.cache_size);
+    f.pool = eg_pool_new(f.opt.job_threads);
     f.routes = eg_route_cache_new(f.opt.route_cache > 0 ? (size_t)f.opt.route_cache : 1);
     memset(&oo, 0, sizeof(oo));
     oo.ca_file = f.opt.origin_ca;
@@ -223,6 +225,7 @@ fail:
         fprintf(stderr, "edgegate: %s\n", err);
     eg_policy_pool_stop(f.policy);
     eg_origin_pool_free(f.origins);
+    eg_pool_free(f.pool); /* NULL when eg_front_stop freed it */
     eg_route_cache_free(f.routes);
     eg_cache_free(f.cache);
     eg_db_close(f.db);

@@ -104,7 +104,10 @@ static const opt_t options[] = {
     {"viewer-security-policy", "NAME", OT_VIEWER_POLICY, O(viewer_policy), 0, 0, "TLSv1.2_2021",
      "CloudFront security policy: the TLS versions and ciphers the HTTPS listener offers"},
     {"threads", "N", OT_INT, O(threads), 1, 256, "2",
-     "event threads per listener (requests that wait on origins run in threads of their own)"},
+     "event threads per listener (they never wait: what may wait runs as a job)"},
+    {"job-threads", "N", OT_INT, O(job_threads), 1, 65536, "256",
+     "threads for what may wait (policy decisions, origin fetches, request and response "
+     "bodies); a request that finds every one busy gets 503 with Retry-After"},
     /* nginx's worker_connections, limit_conn, client_header_timeout and
      * client_body_timeout/send_timeout; front_main.c lowers --max-connections when the
      * descriptor limit cannot hold it */

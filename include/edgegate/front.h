@@ -1,7 +1,8 @@
 /* The front: libmicrohttpd listeners for viewers (HTTP and HTTPS), asking policy workers for
  * routes, fetching from origins and answering. eg_front_t is the daemon struct: the one place
  * that holds mutable state shared between requests. front_main.c builds it from the options
- * table; front_request.c serves requests; front_watch.c follows the database. */
+ * table; front_request.c, front_proxy.c and front_deliver.c serve requests; front_watch.c follows
+ * the database. */
 #ifndef EDGEGATE_FRONT_H
 #define EDGEGATE_FRONT_H
 
@@ -16,6 +17,7 @@
 struct MHD_Daemon;
 struct eg_cache;
 struct eg_front_guard;
+struct eg_pool;
 
 typedef struct {
     char *db;
@@ -34,6 +36,7 @@ typedef struct {
     char *run_dir;
     int route_cache;
     int threads;
+    int job_threads; /* the bound of the job pool (pool.c) */
     /* --viewer-security-policy: CloudFront's policy name and the GnuTLS priority string it
      * maps to; both borrowed from front_opts.c's static table */
     const char *viewer_policy;
@@ -66,7 +69,9 @@ typedef struct eg_front {
     int stop; /* atomic */
     unsigned long long boot_id;
     unsigned long long requests; /* atomic counter for request ids */
-    int jobs; /* atomic: job and pump threads running */
+    int jobs; /* atomic: requests that started a job and are not freed yet */
+    struct eg_pool *pool; /* the job threads; owned */
+    long long pool_full_logged; /* atomic: ms (monotonic) a full pool was last logged */
     char run_dir[256];
     int own_run_dir;
     /* front_listen.c: the open connections, the thread that enforces --header-timeout and

@@ -7,6 +7,7 @@
 #define EDGEGATE_FWD_H
 
 #include "edgegate/buf.h"
+#include "edgegate/route.h"
 
 typedef struct {
     const char *cache_headers;  /* "" / "none", or comma-separated names: keyed + forwarded */
@@ -37,5 +38,41 @@ void eg_fwd_cookies(const eg_fwd_policy_t *p, const char *cookie, eg_buf_t *fwd,
 /* Accept-Encoding normalized as CloudFront does: "br,gzip", "gzip", "br" or "" (identity),
  * honouring q=0. */
 const char *eg_fwd_accept_encoding(const char *value);
+
+/* What edgegate adds to Via, toward the origin and toward the viewer. */
+#define EG_VIA "1.1 edgegate"
+
+/* One header field as the viewer sent it. */
+typedef struct {
+    const char *name, *value;
+} eg_fwd_field_t;
+
+/* What the origin request and the cache key are built from, besides the route. */
+typedef struct {
+    const char *method;
+    const char *path;  /* normalized (uri.c) */
+    const char *query; /* NULL when none */
+    const char *host;  /* the viewer's Host (or absolute-form authority); NULL when none */
+    const char *client_ip;
+    int https; /* the viewer's scheme */
+    const eg_fwd_field_t *fields; /* the viewer's header fields, in the order sent */
+    size_t n_fields;
+} eg_fwd_viewer_t;
+
+/* The first field named name (case-insensitive), or NULL. */
+const char *eg_fwd_field(const eg_fwd_viewer_t *v, const char *name);
+
+/* The head of the request to the origin: the route's origin path before the normalized
+ * target (with the query when the behavior forwards it), Host as the behavior says, only the
+ * fields the policies name or HTTP needs, the cookies the policies forward, X-Forwarded-For,
+ * X-Forwarded-Proto and Via, and the body's framing (body: 0 none, else chunked or
+ * body_len). for_cache: filling the cache, so the viewer's conditionals stay behind. */
+void eg_fwd_head(eg_buf_t *b, const eg_route_t *r, const eg_fwd_viewer_t *v, int for_cache,
+                 int body, int chunked, unsigned long long body_len);
+
+/* The cache key: "dist\npath[?query]" (what invalidations match), then all else that reaches
+ * the origin and may change its answer: the method's class (HEAD shares GET's), the
+ * forwarded Host, the normalized Accept-Encoding, the keyed headers and cookies. */
+void eg_fwd_cache_key(eg_buf_t *k, const eg_route_t *r, const eg_fwd_viewer_t *v);
 
 #endif

@@ -1,0 +1,129 @@
+/* The origin request's head and the cache key, from the route and the viewer's request, by
+ * fwd.c's rules (see fwd.h). Pure, so both have unit tests of their own. */
+#include <ctype.h>
+#include <string.h>
+#include <strings.h>
+
+#include "edgegate/fwd.h"
+#include "edgegate/http.h"
+
+const char *eg_fwd_field(const eg_fwd_viewer_t *v, const char *name)
+{
+    for (size_t i = 0; i < v->n_fields; i++)
+        if (strcasecmp(v->fields[i].name, name) == 0)
+            return v->fields[i].value;
+    return NULL;
+}
+
+static void route_policy(const eg_route_t *r, eg_fwd_policy_t *p)
+{
+    p->cache_headers = r->cache_headers;
+    p->cache_cookies = r->cache_cookies;
+    p->origin_headers = r->origin_headers;
+    p->origin_cookies = r->origin_cookies;
+}
+
+/* The cookies the policies forward (fwd) and key (key). Several Cookie fields are one list
+ * (RFC 6265 §5.4 sends one; be safe with more). */
+static void viewer_cookies(const eg_fwd_viewer_t *v, const eg_fwd_policy_t *p, eg_buf_t *fwd,
+                           eg_buf_t *key)
+{
+    eg_buf_t all = {0};
+    for (size_t i = 0; i < v->n_fields; i++) {
+        if (strcasecmp(v->fields[i].name, "Cookie") != 0)
+            continue;
+        if (all.len)
+            eg_buf_adds(&all, "; ");
+        eg_buf_adds(&all, v->fields[i].value);
+    }
+    if (all.len)
+        eg_fwd_cookies(p, all.data, fwd, key);
+    eg_buf_free(&all);
+}
+
+void eg_fwd_head(eg_buf_t *b, const eg_route_t *r, const eg_fwd_viewer_t *v, int for_cache,
+                 int body, int chunked, unsigned long long body_len)
+{
+    const char *q = v->query;
+    const char *xff = eg_fwd_field(v, "X-Forwarded-For");
+    const char *via = eg_fwd_field(v, "Via");
+    const char *conn = eg_fwd_field(v, "Connection"); /* more hop-by-hop names */
+    const char *ae = eg_fwd_accept_encoding(eg_fwd_field(v, "Accept-Encoding"));
+    eg_fwd_policy_t pol;
+    eg_buf_t cookies = {0}, unused = {0};
+
+    route_policy(r, &pol);
+    b->len = 0;
+    eg_buf_printf(b, "%s %s%s%s%s HTTP/1.1\r\n", v->method, r->origin_path, v->path,
+                  r->forward_query && q && q[0] ? "?" : "",
+                  r->forward_query && q && q[0] ? q : "");
+    if (r->forward_host && v->host)
+        eg_buf_printf(b, "Host: %s\r\n", v->host);
+    else if (r->port == (r->https ? 443 : 80))
+        eg_buf_printf(b, "Host: %s\r\n", r->domain);
+    else
+        eg_buf_printf(b, "Host: %s:%d\r\n", r->domain, r->port);
+    /* only what a policy names, or HTTP itself needs */
+    for (size_t i = 0; i < v->n_fields; i++) {
+        const char *name = v->fields[i].name;
+        eg_fwd_class_t cl = eg_fwd_header(&pol, name);
+        if (cl == EG_FWD_DROP || cl == EG_FWD_SPECIAL)
+            continue;
+        if (conn && eg_http_has_token(conn, strlen(conn), name))
+            continue;
+        if (for_cache && eg_fwd_conditional(name))
+            continue; /* the cache answers them itself */
+        eg_buf_printf(b, "%s: %s\r\n", name, v->fields[i].value);
+    }
+    viewer_cookies(v, &pol, &cookies, &unused);
+    if (cookies.len)
+        eg_buf_printf(b, "Cookie: %s\r\n", cookies.data);
+    eg_buf_free(&cookies);
+    eg_buf_free(&unused);
+    if (*ae) /* normalized, as the cache key holds it */
+        eg_buf_printf(b, "Accept-Encoding: %s\r\n", strcmp(ae, "br,gzip") ? ae : "br, gzip");
+    if (eg_fwd_header(&pol, "User-Agent") == EG_FWD_DROP)
+        eg_buf_adds(b, "User-Agent: edgegate\r\n");
+    eg_buf_printf(b, "X-Forwarded-For: %s%s%s\r\n", xff ? xff : "", xff ? ", " : "",
+                  v->client_ip);
+    eg_buf_printf(b, "X-Forwarded-Proto: %s\r\n", v->https ? "https" : "http");
+    eg_buf_printf(b, "Via: %s%s%s\r\n", via ? via : "", via ? ", " : "", EG_VIA);
+    eg_buf_adds(b, "Connection: keep-alive\r\n");
+    if (body && chunked)
+        eg_buf_adds(b, "Transfer-Encoding: chunked\r\n");
+    else if (body)
+        eg_buf_printf(b, "Content-Length: %llu\r\n", body_len);
+    eg_buf_adds(b, "\r\n");
+}
+
+void eg_fwd_cache_key(eg_buf_t *k, const eg_route_t *r, const eg_fwd_viewer_t *v)
+{
+    const char *q = v->query;
+    int with_query = r->forward_query && q && q[0];
+    eg_fwd_policy_t pol;
+    eg_buf_t cookies = {0}, keyed = {0};
+
+    route_policy(r, &pol);
+    eg_buf_printf(k, "%s\n%s%s%s", r->dist, v->path, with_query ? "?" : "",
+                  with_query ? q : "");
+    eg_buf_printf(k, "\nm:%s", strcmp(v->method, "HEAD") == 0 ? "GET" : v->method);
+    if (r->forward_host)
+        eg_buf_printf(k, "\nhost:%s", v->host ? v->host : "");
+    eg_buf_printf(k, "\nae:%s", eg_fwd_accept_encoding(eg_fwd_field(v, "Accept-Encoding")));
+    for (size_t i = 0; i < v->n_fields; i++) {
+        const char *name = v->fields[i].name;
+        if (eg_fwd_header(&pol, name) != EG_FWD_KEY)
+            continue;
+        eg_buf_adds(k, "\nh:");
+        for (const char *p = name; *p; p++) {
+            char c = (char)tolower((unsigned char)*p);
+            eg_buf_add(k, &c, 1);
+        }
+        eg_buf_printf(k, "=%s", v->fields[i].value);
+    }
+    viewer_cookies(v, &pol, &cookies, &keyed);
+    if (keyed.len)
+        eg_buf_printf(k, "\nc:%s", keyed.data);
+    eg_buf_free(&cookies);
+    eg_buf_free(&keyed);
+}
