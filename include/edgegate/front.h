@@ -74,7 +74,7 @@ typedef struct eg_front {
     long long pool_full_logged; /* atomic: ms (monotonic) a full pool was last logged */
     char run_dir[256];
     int own_run_dir;
-    /* front_listen.c: the open connections, the thread that enforces --header-timeout and
+    /* front_guard.c: the open connections, the thread that enforces --header-timeout and
      * closes what libmicrohttpd lost track of, and the refusal counters; owned */
     struct eg_front_guard *guard;
 } eg_front_t;
@@ -83,7 +83,7 @@ typedef struct eg_front {
 int eg_front_opts_parse(eg_front_opts_t *o, int argc, char **argv);
 void eg_front_opts_free(eg_front_opts_t *o);
 
-/* The connection guard (front_listen.c): started before the listeners, stopped after
+/* The connection guard (front_guard.c): started before the listeners, stopped after
  * eg_front_stop has ended them. */
 int eg_front_guard_start(eg_front_t *f, char *err, size_t errlen);
 void eg_front_guard_stop(eg_front_t *f);
@@ -101,6 +101,13 @@ enum MHD_Result eg_front_handle(void *cls, struct MHD_Connection *c, const char 
 void *eg_front_uri_logger(void *cls, const char *uri, struct MHD_Connection *c);
 void eg_front_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                         enum MHD_RequestTerminationCode toe);
+/* front_guard.c: libmicrohttpd's connection notices; a connection that starts (1) or ends (0)
+ * waiting for a request head; what libmicrohttpd said it refused. */
+void eg_front_guard_notify(void *cls, struct MHD_Connection *c, void **socket_context,
+                           enum MHD_ConnectionNotificationCode code);
+void eg_front_guard_head(eg_listener_t *l, struct MHD_Connection *c, int in_head);
+typedef enum { EG_GUARD_REFUSED, EG_GUARD_NO_FDS, EG_GUARD_ABORTED } eg_guard_note_t;
+void eg_front_guard_note(eg_listener_t *l, eg_guard_note_t what);
 #endif
 
 int eg_front_watch_start(eg_front_t *f, char *err, size_t errlen);
