@@ -2,15 +2,18 @@
  * notice, as the states of eg_rq_state_t (front_req.h), and the jobs that may wait.
  * libmicrohttpd runs a few event threads (epoll). What never blocks is answered there:
  * refusals, remembered finals (redirects, refusals) and fresh cache hits. Everything that may
- * wait on a worker or an origin runs as a job in the bounded pool (pool.c) while the
- * connection is suspended; the job leaves the response in the request and resumes the
- * connection, and the next call queues it. A full pool is a 503, never a new thread. */
+ * wait runs while the connection is suspended: a decision is asked of a worker without a
+ * thread (the policy client's reader thread takes the answer and answers finals itself), and
+ * what waits on an origin runs as a job in the bounded pool (pool.c). The answer is left in
+ * the request, the connection resumed, and the next call queues it. A full pool is a 503,
+ * never a new thread. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <strings.h>
 
 #include "edgegate/common.h"
 #include "edgegate/front_req.h"
+#include "edgegate/io.h"
 #include "edgegate/pool.h"
 #include "edgegate/reqcheck.h"
 
@@ -36,6 +39,7 @@ void eg_req_unref(eg_req_t *rq)
     eg_buf_free(&rq->prefix);
     eg_buf_free(&rq->sbuf);
     eg_buf_free(&rq->ubuf);
+    eg_buf_free(&rq->rkey);
     pthread_mutex_destroy(&rq->lock);
     pthread_cond_destroy(&rq->room);
     free(rq->uri);
@@ -88,62 +92,75 @@ void eg_req_viewer(const eg_req_t *rq, eg_fwd_viewer_t *v)
 
 /* --- the route ---------------------------------------------------------------------------- */
 
-/* may_ask = 0: only what the front remembers (never blocks). */
-static eg_route_t *get_route(eg_req_t *rq, int may_ask)
+/* What the front remembers for this request, or NULL. The key is everything the worker
+ * decides from, and nothing else: not the query string, which no decision depends on (a
+ * redirect's Location is composed per request). */
+static eg_route_t *remembered(eg_req_t *rq)
 {
     eg_front_t *f = rq->f;
-    const char *host = rq->host;
     int http10 = strcmp(rq->version, MHD_HTTP_VERSION_1_1) != 0 &&
                  strcmp(rq->version, "HTTP/2") != 0;
-    eg_buf_t key = {0};
-    eg_route_t *r = NULL;
-    char hport[16], sport[16], err[512];
+    if (rq->rkey.len == 0)
+        eg_buf_printf(&rq->rkey, "%s %d %d %s %s", rq->method, http10, rq->l->https,
+                      rq->host ? rq->host : "", rq->u.path);
+    if (f->opt.route_cache <= 0)
+        return NULL;
+    return eg_route_cache_get(f->routes, rq->rkey.data, rq->rkey.len);
+}
 
-    /* everything the worker decides from, and nothing else: not the query string, which no
-     * decision depends on (a redirect's Location is composed per request) */
-    eg_buf_printf(&key, "%s %d %d %s %s", rq->method, http10, rq->l->https, host ? host : "",
-                  rq->u.path);
-    if (f->opt.route_cache > 0)
-        r = eg_route_cache_get(f->routes, key.data, key.len);
-    if (r == NULL && may_ask) {
-        eg_param_t params[16];
-        eg_buf_t target = {0}; /* the normalized target: the path the origin will get */
-        size_t n = 0;
-        eg_buf_printf(&target, "%s%s%s", rq->u.path, rq->u.query ? "?" : "",
-                      rq->u.query ? rq->u.query : "");
-        snprintf(hport, sizeof(hport), "%d", f->opt.public_https_port);
-        snprintf(sport, sizeof(sport), "%d", rq->l->port);
-        params[n++] = (eg_param_t){"GATEWAY_INTERFACE", "CGI/1.1"};
-        params[n++] = (eg_param_t){"REQUEST_METHOD", rq->method};
-        params[n++] = (eg_param_t){"SERVER_PROTOCOL", rq->version};
-        params[n++] = (eg_param_t){"REQUEST_SCHEME", rq->l->https ? "https" : "http"};
-        params[n++] = (eg_param_t){"HTTPS", rq->l->https ? "on" : "off"};
-        params[n++] = (eg_param_t){"REQUEST_URI", target.data};
-        params[n++] = (eg_param_t){"QUERY_STRING", rq->u.query ? rq->u.query : ""};
-        params[n++] = (eg_param_t){"SERVER_NAME", rq->l->addr};
-        params[n++] = (eg_param_t){"SERVER_PORT", sport};
-        params[n++] = (eg_param_t){"REMOTE_ADDR", client_ip(rq)};
-        params[n++] = (eg_param_t){"EG_HTTPS_PORT", hport};
-        if (host)
-            params[n++] = (eg_param_t){"HTTP_HOST", host};
-        if (eg_policy_ask(f->policy, params, n, &r, err, sizeof(err)) < 0) {
-            eg_log_error("request %s: %s", rq->id, err);
-            r = NULL;
-        } else if (f->opt.route_cache > 0 && r->status != 414 && r->status != 400) {
-            /* a 414 (or the worker's own 400 for a target) may be about this request's
-             * query, which the key leaves out */
-            eg_route_cache_put(f->routes, key.data, key.len, r);
-        }
-        eg_buf_free(&target);
-    }
-    eg_buf_free(&key);
-    return r;
+/* The worker's answer is remembered, unless it may be about this request's query, which the
+ * key leaves out: a 414, or the worker's own 400 for a target. */
+static void remember(eg_req_t *rq, eg_route_t *r)
+{
+    if (rq->f->opt.route_cache > 0 && r->status != 414 && r->status != 400)
+        eg_route_cache_put(rq->f->routes, rq->rkey.data, rq->rkey.len, r);
+}
+
+/* The CGI variables a worker decides from. */
+typedef struct {
+    eg_param_t v[16];
+    size_t n;
+    eg_buf_t target; /* the normalized target: the path the origin will get */
+    char hport[16], sport[16];
+} question_t;
+
+static void question(eg_req_t *rq, question_t *q)
+{
+    eg_front_t *f = rq->f;
+    size_t n = 0;
+    memset(&q->target, 0, sizeof(q->target));
+    eg_buf_printf(&q->target, "%s%s%s", rq->u.path, rq->u.query ? "?" : "",
+                  rq->u.query ? rq->u.query : "");
+    snprintf(q->hport, sizeof(q->hport), "%d", f->opt.public_https_port);
+    snprintf(q->sport, sizeof(q->sport), "%d", rq->l->port);
+    q->v[n++] = (eg_param_t){"GATEWAY_INTERFACE", "CGI/1.1"};
+    q->v[n++] = (eg_param_t){"REQUEST_METHOD", rq->method};
+    q->v[n++] = (eg_param_t){"SERVER_PROTOCOL", rq->version};
+    q->v[n++] = (eg_param_t){"REQUEST_SCHEME", rq->l->https ? "https" : "http"};
+    q->v[n++] = (eg_param_t){"HTTPS", rq->l->https ? "on" : "off"};
+    q->v[n++] = (eg_param_t){"REQUEST_URI", q->target.data};
+    q->v[n++] = (eg_param_t){"QUERY_STRING", rq->u.query ? rq->u.query : ""};
+    q->v[n++] = (eg_param_t){"SERVER_NAME", rq->l->addr};
+    q->v[n++] = (eg_param_t){"SERVER_PORT", q->sport};
+    q->v[n++] = (eg_param_t){"REMOTE_ADDR", client_ip(rq)};
+    q->v[n++] = (eg_param_t){"EG_HTTPS_PORT", q->hport};
+    if (rq->host)
+        q->v[n++] = (eg_param_t){"HTTP_HOST", rq->host};
+    q->n = n;
 }
 
 int eg_req_need_route(eg_req_t *rq)
 {
-    if (rq->route == NULL)
-        rq->route = get_route(rq, 1);
+    char err[512];
+    if (rq->route == NULL && (rq->route = remembered(rq)) == NULL) {
+        question_t q;
+        question(rq, &q);
+        if (eg_policy_ask(rq->f->policy, q.v, q.n, &rq->route, err, sizeof(err)) < 0)
+            eg_log_error("request %s: %s", rq->id, err);
+        else
+            remember(rq, rq->route);
+        eg_buf_free(&q.target);
+    }
     if (rq->route == NULL) {
         eg_deliver_error(rq, 502);
         return -1;
@@ -155,13 +172,12 @@ int eg_req_need_route(eg_req_t *rq)
     return 0;
 }
 
-/* --- jobs: what may wait, run in the pool while the connection is suspended --------------- */
+/* --- jobs: what may wait, while the connection is suspended --------------------------------- */
 
-static void job_main(void *arg)
+/* The job's answer is in rq->ready: the next call queues it. */
+static void job_end(eg_req_t *rq)
 {
-    eg_req_t *rq = arg;
     int resume;
-    rq->job(rq);
     pthread_mutex_lock(&rq->lock);
     /* suspended unless an upload's viewer left mid-body (then completed() has run) */
     resume = rq->state == RQ_JOB;
@@ -180,19 +196,20 @@ static void job_main(void *arg)
     eg_req_unref(rq); /* may be the last: eg_fetch_end then gives its connection back */
 }
 
-/* f->jobs once eg_front_stop has closed it: an increment stays negative, and nothing starts
- * any more. */
-#define JOBS_CLOSED (-(1 << 30))
+static void job_main(void *arg)
+{
+    eg_req_t *rq = arg;
+    rq->job(rq);
+    job_end(rq);
+}
+
 /* A full pool is logged once a second at most, with the count since. */
 #define POOL_FULL_LOG_MS 1000
 
 static void log_pool_full(eg_req_t *rq)
 {
     eg_front_t *f = rq->f;
-    struct timespec ts;
-    long long now, last = __atomic_load_n(&f->pool_full_logged, __ATOMIC_RELAXED);
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    now = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    long long now = eg_now_ms(), last = __atomic_load_n(&f->pool_full_logged, __ATOMIC_RELAXED);
     if (now - last < POOL_FULL_LOG_MS ||
         !__atomic_compare_exchange_n(&f->pool_full_logged, &last, now, 0, __ATOMIC_RELAXED,
                                      __ATOMIC_RELAXED))
@@ -202,10 +219,45 @@ static void log_pool_full(eg_req_t *rq)
                 rq->id, f->opt.job_threads, eg_pool_refused(f->pool));
 }
 
+/* rq->job in the pool; 0, or -1 with the 503 left in rq->ready. */
+static int pool_run(eg_req_t *rq)
+{
+    if (eg_pool_run(rq->f->pool, job_main, rq) == 0)
+        return 0;
+    if (errno == EBUSY)
+        log_pool_full(rq);
+    else
+        eg_log_error("request %s: 503: cannot start a job: %s", rq->id, strerror(errno));
+    eg_deliver_error(rq, 503);
+    return -1;
+}
+
+/* The worker's answer, on the policy client's reader thread: a final is answered from here,
+ * a forward goes on in the pool. */
+static void decided(void *arg, eg_route_t *r, const char *err)
+{
+    eg_req_t *rq = arg;
+    rq->route = r;
+    if (r == NULL) {
+        eg_log_error("request %s: %s", rq->id, err);
+        eg_deliver_error(rq, 502);
+    } else {
+        remember(rq, r);
+        if (r->status)
+            eg_deliver_final(rq, r);
+        else if (pool_run(rq) == 0)
+            return;
+    }
+    job_end(rq);
+}
+
+/* f->jobs once eg_front_stop has closed it: an increment stays negative, and nothing starts
+ * any more. */
+#define JOBS_CLOSED (-(1 << 30))
+
 enum MHD_Result eg_req_run_job(eg_req_t *rq, void (*fn)(eg_req_t *))
 {
     eg_front_t *f = rq->f;
-    eg_rq_state_t before = rq->state;
     /* one atomic step against eg_front_stop's 0 -> JOBS_CLOSED: either the stop sees this
      * request counted and waits for it, or this sees the stop and starts nothing */
     if (!rq->counted) {
@@ -218,19 +270,17 @@ enum MHD_Result eg_req_run_job(eg_req_t *rq, void (*fn)(eg_req_t *))
     }
     rq->job = fn;
     rq->state = RQ_JOB;
-    eg_req_ref(rq);
+    eg_req_ref(rq); /* the job's, dropped in job_end */
     MHD_suspend_connection(rq->conn);
-    if (eg_pool_run(f->pool, job_main, rq) == 0)
-        return MHD_YES;
-    MHD_resume_connection(rq->conn);
-    rq->state = before;
-    rq->job = NULL;
-    eg_req_unref(rq); /* not the last: libmicrohttpd holds one */
-    if (errno == EBUSY)
-        log_pool_full(rq);
-    else
-        eg_log_error("request %s: 503: cannot start a job: %s", rq->id, strerror(errno));
-    return eg_deliver_error(rq, 503);
+    if (rq->route == NULL) { /* a decision first: the worker answers the reader thread */
+        question_t q;
+        question(rq, &q);
+        eg_policy_ask_async(f->policy, q.v, q.n, decided, rq);
+        eg_buf_free(&q.target);
+    } else if (pool_run(rq) < 0) {
+        job_end(rq); /* resumed: the next call queues the 503 */
+    }
+    return MHD_YES;
 }
 
 /* A request without a body: route, then cache or origin. */
@@ -249,7 +299,7 @@ static void job_forward(eg_req_t *rq)
 /* What the event thread may answer at once: remembered finals and fresh cache hits. */
 static int answer_fast(eg_req_t *rq, enum MHD_Result *ret)
 {
-    rq->route = get_route(rq, 0);
+    rq->route = remembered(rq);
     if (rq->route == NULL)
         return 0;
     if (rq->route->status) {

@@ -1,11 +1,19 @@
 /* Spawning, supervising and talking to policy workers. Each spawned worker gets its own
  * listening socket, kept open here across restarts, so requests queued while a worker
- * restarts are served by its successor. Slot k of the connection pool talks to worker k. */
+ * restarts are served by its successor. Slot k of the connection pool talks to worker k.
+ * A question is written to an idle kept connection by the thread that asks (the event
+ * thread, in the front), and the answer is read by the reader thread, which watches every
+ * connection with epoll, calls the asker back and sends the next waiting question: no thread
+ * waits on a worker, and a decision costs the wake-ups of the exchange itself. */
 #include <assert.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -20,9 +28,22 @@
 
 #define MAX_ANSWER (256 * 1024)
 
+/* A question on its way: the FastCGI request, whom to tell, and until when. */
+typedef struct question {
+    struct question *next;
+    eg_buf_t req;
+    eg_policy_done_fn fn;
+    void *arg;
+    long long deadline; /* eg_now_ms() */
+    int retried;        /* asked again once on a new connection already */
+} question_t;
+
 typedef struct {
-    int fd;        /* kept connection, -1 when none */
-    int busy;      /* a request holds this slot */
+    int fd;        /* kept connection, -1 when none; in the reader's epoll set while open */
+    int busy;      /* a question holds this slot */
+    question_t *q; /* that question */
+    int kept;      /* the question went to a connection an earlier one used */
+    eg_buf_t in;   /* what came back so far */
     int lfd;       /* spawned: the worker's listening socket (kept open here) */
     pid_t pid;     /* spawned: the worker, 0 when not running */
     time_t started;
@@ -36,10 +57,15 @@ struct eg_policy_pool {
     int n;
     int spawned;
     pthread_mutex_t lock;
-    pthread_cond_t freed;
     pthread_cond_t wake; /* ends the supervisor's pause at once when the pool stops */
     pthread_t supervisor;
     int stop;
+    /* the reader: epoll over the slots' connections and wake, an eventfd for questions that
+     * wait for a slot (pending, oldest first) */
+    int ep, wake_fd;
+    pthread_t reader;
+    int reader_running;
+    question_t *pending, *pending_tail;
 };
 
 static int listen_unix(const char *path, char *err, size_t errlen)
@@ -126,6 +152,9 @@ static void *supervise(void *arg)
     }
 }
 
+static int reader_start(eg_policy_pool_t *p, char *err, size_t errlen);
+static void reader_stop(eg_policy_pool_t *p);
+
 int eg_policy_pool_start(const eg_policy_opts_t *o, eg_policy_pool_t **out, char *err,
                          size_t errlen)
 {
@@ -135,7 +164,6 @@ int eg_policy_pool_start(const eg_policy_opts_t *o, eg_policy_pool_t **out, char
     p->n = o->workers > 0 ? o->workers : 1;
     p->slots = eg_calloc((size_t)p->n, sizeof(*p->slots));
     pthread_mutex_init(&p->lock, NULL);
-    pthread_cond_init(&p->freed, NULL);
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&p->wake, &ca);
@@ -144,6 +172,9 @@ int eg_policy_pool_start(const eg_policy_opts_t *o, eg_policy_pool_t **out, char
         p->slots[k].fd = -1;
         p->slots[k].lfd = -1;
     }
+    p->ep = p->wake_fd = -1;
+    if (reader_start(p, err, errlen) < 0)
+        goto fail;
     if (o->socket_path) {
         p->socket_path = eg_strdup(o->socket_path);
         for (int k = 0; k < p->n; k++)
@@ -201,19 +232,20 @@ void eg_policy_pool_stop(eg_policy_pool_t *p)
     long long give_up;
     if (p == NULL)
         return;
-    if (p->spawned) {
-        pthread_mutex_lock(&p->lock);
-        p->stop = 1;
-        pthread_cond_signal(&p->wake);
-        pthread_mutex_unlock(&p->lock);
+    pthread_mutex_lock(&p->lock);
+    p->stop = 1;
+    pthread_cond_signal(&p->wake);
+    pthread_mutex_unlock(&p->lock);
+    if (p->spawned)
         pthread_join(p->supervisor, NULL);
-    }
+    reader_stop(p);
     /* Kept connections first: libfcgi takes SIGTERM as "exit at the next accept", so a worker
      * reading its kept connection stays until that connection closes. */
     for (int k = 0; k < p->n; k++) {
         if (p->slots[k].fd >= 0)
             close(p->slots[k].fd);
         p->slots[k].fd = -1;
+        eg_buf_free(&p->slots[k].in);
     }
     /* all at once, so n workers take the time of one */
     for (int k = 0; k < p->n; k++)
@@ -237,7 +269,6 @@ void eg_policy_pool_stop(eg_policy_pool_t *p)
         }
     }
     pthread_mutex_destroy(&p->lock);
-    pthread_cond_destroy(&p->freed);
     pthread_cond_destroy(&p->wake);
     free(p->slots);
     free(p->worker_bin);
@@ -257,84 +288,69 @@ size_t eg_policy_pids(eg_policy_pool_t *p, int *pids, size_t max)
     return n;
 }
 
-static int connect_unix(const char *path)
-{
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-    if (fd < 0)
-        return -1;
-    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
-static int acquire(eg_policy_pool_t *p, long long deadline)
-{
-    pthread_mutex_lock(&p->lock);
-    for (;;) {
-        for (int k = 0; k < p->n; k++)
-            if (!p->slots[k].busy) {
-                p->slots[k].busy = 1;
-                pthread_mutex_unlock(&p->lock);
-                return k;
-            }
-        {
-            struct timespec ts;
-            long long left = deadline - eg_now_ms();
-            if (left <= 0)
-                break;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_sec += left / 1000;
-            ts.tv_nsec += (left % 1000) * 1000000;
-            if (ts.tv_nsec >= 1000000000) {
-                ts.tv_sec++;
-                ts.tv_nsec -= 1000000000;
-            }
-            pthread_cond_timedwait(&p->freed, &p->lock, &ts);
-        }
-    }
-    pthread_mutex_unlock(&p->lock);
-    return -1;
-}
-
-/* Gives the slot back; on failure the connection is dropped and a spawned worker that
- * answered garbage or hung is killed, so the supervisor starts a fresh one. */
-static void release(eg_policy_pool_t *p, int k, int failed, int kill_worker)
+/* A connection to slot k's worker, non-blocking and in the reader's epoll set; under the lock.
+ * A Unix socket connects at once or not at all (a full backlog is EAGAIN: not at all). */
+static int slot_connect(eg_policy_pool_t *p, int k)
 {
     slot_t *s = &p->slots[k];
-    pthread_mutex_lock(&p->lock);
-    if (failed && s->fd >= 0) {
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    struct epoll_event ev = {.events = EPOLLIN, .data.u32 = (uint32_t)k};
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", s->path);
+    if (fd < 0)
+        return -1;
+    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+        epoll_ctl(p->ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    s->fd = fd;
+    return 0;
+}
+
+/* Drops slot k's connection; a spawned worker that answered garbage or hung is killed, so
+ * the supervisor starts a fresh one. Under the lock. */
+static void slot_drop(eg_policy_pool_t *p, int k, int kill_worker)
+{
+    slot_t *s = &p->slots[k];
+    if (s->fd >= 0) {
+        epoll_ctl(p->ep, EPOLL_CTL_DEL, s->fd, NULL);
         close(s->fd);
         s->fd = -1;
     }
-    if (failed && kill_worker && p->spawned && s->pid > 0) {
+    if (kill_worker && p->spawned && s->pid > 0) {
         eg_log_error("policy worker %d (pid %d) misbehaved; killing it", k, (int)s->pid);
         kill(s->pid, SIGKILL);
     }
-    s->busy = 0;
-    pthread_cond_signal(&p->freed);
-    pthread_mutex_unlock(&p->lock);
 }
 
-static int write_all(int fd, const char *buf, size_t len, long long deadline)
+/* Sends all of q on slot k's connection (a question is far smaller than a socket's buffer,
+ * so this waits only when the worker stopped reading; never when may_wait is 0). Under the
+ * lock. */
+static int slot_send(eg_policy_pool_t *p, int k, question_t *q, int may_wait)
 {
+    slot_t *s = &p->slots[k];
+    const char *buf = q->req.data;
+    size_t len = q->req.len;
     while (len > 0) {
-        ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
+        ssize_t n = send(s->fd, buf, len, MSG_NOSIGNAL);
         if (n > 0) {
             buf += n;
             len -= (size_t)n;
         } else if (n < 0 && errno == EINTR) {
             continue;
-        } else if (n < 0 && errno == EAGAIN) {
-            if (eg_wait_fd(fd, POLLOUT, deadline) < 0)
+        } else if (n < 0 && errno == EAGAIN && may_wait) {
+            if (eg_wait_fd(s->fd, POLLOUT, q->deadline) < 0)
                 return -1;
         } else {
             return -1;
         }
     }
+    s->busy = 1;
+    s->q = q;
+    s->in.len = 0;
     return 0;
 }
 
@@ -345,170 +361,414 @@ static int peer_gone(int e)
     return e == EPIPE || e == ECONNRESET;
 }
 
-/* One round trip on slot k. Returns 0, or -1 with *misbehaved set when the worker spoke but
- * not FastCGI (or hung), as opposed to a connection that simply closed; and with *stale set
- * when the connection was a kept one that turned out dead before a single byte of an answer
- * came back (the worker restarted, or closed it, between two requests). */
-static int exchange(eg_policy_pool_t *p, int k, const eg_buf_t *req, eg_buf_t *out,
-                    long long deadline, int *misbehaved, int *stale, char *err, size_t errlen)
+/* What the reader hands back once the lock is let go: a question and its answer (or why
+ * there is none). */
+typedef struct done {
+    struct done *next;
+    question_t *q;
+    eg_buf_t answer;
+    char err[256];
+    int ok;
+} done_t;
+
+static void finish(done_t **list, question_t *q, eg_buf_t *answer, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void finish(done_t **list, question_t *q, eg_buf_t *answer, const char *fmt, ...)
+{
+    done_t *d = eg_calloc(1, sizeof(*d));
+    d->q = q;
+    if (answer) {
+        d->answer = *answer;
+        memset(answer, 0, sizeof(*answer));
+        d->ok = 1;
+    } else {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(d->err, sizeof(d->err), fmt, ap);
+        va_end(ap);
+    }
+    d->next = *list;
+    *list = d;
+}
+
+static void push_front(eg_policy_pool_t *p, question_t *q)
+{
+    q->next = p->pending;
+    p->pending = q;
+    if (p->pending_tail == NULL)
+        p->pending_tail = q;
+}
+
+/* Slot k's question failed on a kept connection before a byte came back: the worker restarted
+ * or closed it between two questions. Asked once more on a new connection, as lighttpd does
+ * (harmless: a worker only reads); a question that was retried already, or that went to a new
+ * connection, fails. Under the lock. */
+static void slot_failed(eg_policy_pool_t *p, int k, int stale, int kill_worker, done_t **done,
+                        const char *why)
+{
+    slot_t *s = &p->slots[k];
+    question_t *q = s->q;
+    slot_drop(p, k, kill_worker);
+    s->busy = 0;
+    s->q = NULL;
+    if (stale && !q->retried) {
+        eg_log_info("policy worker %d: %s; asking again on a new connection", k, why);
+        q->retried = 1;
+        push_front(p, q);
+        return;
+    }
+    finish(done, q, NULL, "policy worker %d: %s", k, why);
+}
+
+/* Slot k's answer from its records, when all of it came: 1 (finished), 0 (more to come), -1
+ * (failed). Under the lock. */
+static int slot_answer(eg_policy_pool_t *p, int k, done_t **done)
+{
+    slot_t *s = &p->slots[k];
+    eg_buf_t out = {0};
+    size_t off = 0;
+    eg_fcgi_record_t rec;
+    const char *why = NULL;
+    int r;
+    while ((r = eg_fcgi_record_parse((const uint8_t *)s->in.data + off, s->in.len - off,
+                                     &rec)) == 1) {
+        off += rec.record_len;
+        if (rec.request_id != 1 && rec.type != EG_FCGI_UNKNOWN_TYPE) {
+            why = "answered for another request";
+            break;
+        }
+        if (rec.type == EG_FCGI_STDOUT) {
+            if (out.len + rec.content_len > MAX_ANSWER) {
+                why = "answer too large";
+                break;
+            }
+            eg_buf_add(&out, rec.content, rec.content_len);
+        } else if (rec.type == EG_FCGI_STDERR) {
+            eg_log_warn("policy worker %d: %.*s", k, (int)rec.content_len, rec.content);
+        } else if (rec.type == EG_FCGI_END_REQUEST) {
+            if (off != s->in.len) {
+                why = "sent bytes after its answer";
+                break;
+            }
+            finish(done, s->q, &out, "%s", "");
+            s->busy = 0;
+            s->q = NULL;
+            s->in.len = 0;
+            return 1;
+        }
+    }
+    eg_buf_free(&out);
+    if (why == NULL && r < 0)
+        why = "answered with something that is not FastCGI";
+    if (why == NULL)
+        return 0; /* parsed again from the start when more comes: an answer is small */
+    slot_failed(p, k, 0, 1, done, why);
+    return -1;
+}
+
+/* Reads what slot k's connection has, then its answer if it is whole; under the lock. */
+static void slot_readable(eg_policy_pool_t *p, int k, done_t **done)
 {
     slot_t *s = &p->slots[k];
     char buf[16384];
-    eg_buf_t in = {0};
-    size_t off = 0;
-    int rc = -1, kept = s->fd >= 0;
-
-    *misbehaved = 0;
-    *stale = 0;
-    if (s->fd < 0) {
-        s->fd = connect_unix(s->path);
-        if (s->fd < 0) {
-            eg_errf(err, errlen, "cannot connect to policy worker at %s: %s", s->path,
-                    strerror(errno));
-            return -1;
-        }
-        fcntl(s->fd, F_SETFL, O_NONBLOCK);
-    }
-    if (write_all(s->fd, req->data, req->len, deadline) < 0) {
-        *stale = kept && peer_gone(errno);
-        eg_errf(err, errlen, "policy worker %d: write failed: %s", k, strerror(errno));
-        goto out;
-    }
+    int eof = 0, e = 0;
     for (;;) {
-        eg_fcgi_record_t rec;
-        int r;
-        while ((r = eg_fcgi_record_parse((const uint8_t *)in.data + off, in.len - off, &rec)) ==
-               1) {
-            off += rec.record_len;
-            if (rec.request_id != 1 && rec.type != EG_FCGI_UNKNOWN_TYPE) {
-                eg_errf(err, errlen, "policy worker %d answered for request %u", k,
-                        rec.request_id);
-                *misbehaved = 1;
-                goto out;
-            }
-            if (rec.type == EG_FCGI_STDOUT) {
-                if (out->len + rec.content_len > MAX_ANSWER) {
-                    eg_errf(err, errlen, "policy worker %d: answer too large", k);
-                    *misbehaved = 1;
-                    goto out;
-                }
-                eg_buf_add(out, rec.content, rec.content_len);
-            } else if (rec.type == EG_FCGI_STDERR) {
-                eg_log_warn("policy worker %d: %.*s", k, (int)rec.content_len, rec.content);
-            } else if (rec.type == EG_FCGI_END_REQUEST) {
-                if (off != in.len) {
-                    eg_errf(err, errlen, "policy worker %d sent bytes after its answer", k);
-                    *misbehaved = 1;
-                    goto out;
-                }
-                rc = 0;
-                goto out;
-            }
+        ssize_t n = recv(s->fd, buf, sizeof(buf), 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && errno == EAGAIN)
+            break;
+        if (n <= 0) {
+            eof = 1;
+            e = n < 0 ? errno : 0;
+            break;
         }
-        if (r < 0) {
-            eg_errf(err, errlen, "policy worker %d answered with something that is not FastCGI",
-                    k);
-            *misbehaved = 1;
-            goto out;
+        if (!s->busy) { /* nobody asked */
+            eg_log_error("policy worker %d spoke unasked", k);
+            slot_drop(p, k, 1);
+            return;
         }
-        if (eg_wait_fd(s->fd, POLLIN, deadline) < 0) {
-            eg_errf(err, errlen, "policy worker %d did not answer in time", k);
-            *misbehaved = 1;
-            goto out;
+        if (s->in.len + (size_t)n > MAX_ANSWER + 65536) {
+            slot_failed(p, k, 0, 1, done, "answer too large");
+            return;
         }
-        {
-            ssize_t n = recv(s->fd, buf, sizeof(buf), 0);
-            if (n == 0) {
-                /* in.len counts every byte received, records of any type included */
-                *stale = kept && in.len == 0;
-                eg_errf(err, errlen, "policy worker %d closed the connection", k);
-                goto out;
-            }
-            if (n < 0) {
-                if (errno == EINTR || errno == EAGAIN)
-                    continue;
-                *stale = kept && in.len == 0 && peer_gone(errno);
-                eg_errf(err, errlen, "policy worker %d: %s", k, strerror(errno));
-                goto out;
-            }
-            if (in.len + (size_t)n > MAX_ANSWER + 65536) {
-                eg_errf(err, errlen, "policy worker %d: answer too large", k);
-                *misbehaved = 1;
-                goto out;
-            }
-            eg_buf_add(&in, buf, (size_t)n);
-        }
+        eg_buf_add(&s->in, buf, (size_t)n);
     }
-out:
-    eg_buf_free(&in);
-    return rc;
+    /* a worker may answer and close at once: the answer counts */
+    if (s->busy && s->in.len > 0 && slot_answer(p, k, done) < 0)
+        return;
+    if (!eof)
+        return;
+    if (!s->busy) { /* a worker that restarted, or closed an idle connection */
+        eg_log_info("policy worker %d closed an idle connection; the next question opens a "
+                    "new one", k);
+        slot_drop(p, k, 0);
+        return;
+    }
+    /* s->in counts every byte received, records of any type included */
+    slot_failed(p, k, s->kept && s->in.len == 0 && (e == 0 || peer_gone(e)), 0, done,
+                e == 0 ? "closed the connection" : strerror(e));
 }
 
-/* exchange(), asked once more on a new connection when the kept one turned out dead before
- * anything came back, as lighttpd does: a worker that restarted (or was killed, or closed an
- * idle connection) between two requests costs the viewer nothing. Asking twice is harmless, as
- * a worker only reads; but once part of an answer arrived the worker did take the request and
- * broke off, which is its failure, and a new connection that fails is never retried either, so
- * a worker that is really broken still gives 502, at the cost of one more try at most. */
-static int round_trip(eg_policy_pool_t *p, int k, const eg_buf_t *req, eg_buf_t *out,
-                      long long deadline, int *misbehaved, char *err, size_t errlen)
+/* Questions that wait go to idle slots, oldest first; under the lock. */
+static void dispatch(eg_policy_pool_t *p, done_t **done)
 {
-    slot_t *s = &p->slots[k];
-    int stale;
-    if (exchange(p, k, req, out, deadline, misbehaved, &stale, err, errlen) == 0)
-        return 0;
-    if (!stale)
+    while (p->pending) {
+        question_t *q = p->pending;
+        int k;
+        for (k = 0; k < p->n && p->slots[k].busy; k++)
+            ;
+        if (k == p->n)
+            return;
+        p->pending = q->next;
+        if (p->pending == NULL)
+            p->pending_tail = NULL;
+        q->next = NULL;
+        p->slots[k].kept = p->slots[k].fd >= 0;
+        if (!p->slots[k].kept && slot_connect(p, k) < 0) {
+            finish(done, q, NULL, "cannot connect to policy worker at %s: %s", p->slots[k].path,
+                   strerror(errno));
+            continue;
+        }
+        if (slot_send(p, k, q, 1) < 0) {
+            int e = errno;
+            p->slots[k].busy = 1; /* for slot_failed */
+            p->slots[k].q = q;
+            p->slots[k].in.len = 0;
+            slot_failed(p, k, p->slots[k].kept && peer_gone(e), 0, done,
+                        e == ETIMEDOUT ? "did not read the question in time" : strerror(e));
+        }
+    }
+}
+
+/* Questions past their deadline fail: those waiting for a slot, and those a worker holds
+ * (that worker hangs: it is killed). The next deadline, or -1. Under the lock. */
+static long long expire(eg_policy_pool_t *p, done_t **done)
+{
+    long long now = eg_now_ms(), next = -1;
+    question_t **pq = &p->pending;
+    p->pending_tail = NULL;
+    while (*pq) {
+        question_t *q = *pq;
+        if (q->deadline <= now) {
+            *pq = q->next;
+            finish(done, q, NULL, "all %d policy workers are busy", p->n);
+            continue;
+        }
+        if (next < 0 || q->deadline < next)
+            next = q->deadline;
+        p->pending_tail = q;
+        pq = &q->next;
+    }
+    for (int k = 0; k < p->n; k++) {
+        slot_t *s = &p->slots[k];
+        if (!s->busy)
+            continue;
+        if (s->q->deadline <= now) {
+            slot_failed(p, k, 0, 1, done, "did not answer in time");
+            continue;
+        }
+        if (next < 0 || s->q->deadline < next)
+            next = s->q->deadline;
+    }
+    return next;
+}
+
+/* Parses each answer and calls its asker, outside the lock. */
+static void tell(done_t *d)
+{
+    while (d) {
+        done_t *next = d->next;
+        eg_route_t *r = NULL;
+        char err[512];
+        question_t *q = d->q;
+        snprintf(err, sizeof(err), "%s", d->err);
+        if (d->ok) {
+            eg_http_head_t head;
+            if (eg_http_parse_cgi_head(d->answer.data ? d->answer.data : "", d->answer.len,
+                                       &head) != 1)
+                snprintf(err, sizeof(err), "a policy worker answered with a malformed head");
+            else if (eg_route_parse(&head, d->answer.data + head.head_len,
+                                    d->answer.len - head.head_len, &r, err, sizeof(err)) < 0)
+                r = NULL;
+        }
+        q->fn(q->arg, r, r ? NULL : err);
+        eg_buf_free(&d->answer);
+        eg_buf_free(&q->req);
+        free(q);
+        free(d);
+        d = next;
+    }
+}
+
+static void *reader_main(void *arg)
+{
+    eg_policy_pool_t *p = arg;
+    struct epoll_event evs[64];
+    long long next = -1;
+    for (;;) {
+        done_t *done = NULL;
+        int n, timeout = next < 0 ? -1 : (int)(next - eg_now_ms());
+        n = epoll_wait(p->ep, evs, 64, timeout < 0 && next >= 0 ? 0 : timeout);
+        pthread_mutex_lock(&p->lock);
+        for (int i = 0; i < n; i++) {
+            if (evs[i].data.u32 == UINT32_MAX) {
+                uint64_t v;
+                if (read(p->wake_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+                    eg_log_warn("policy reader: %s", strerror(errno));
+            } else if (p->slots[evs[i].data.u32].fd >= 0) {
+                slot_readable(p, (int)evs[i].data.u32, &done);
+            }
+        }
+        dispatch(p, &done);
+        next = expire(p, &done);
+        dispatch(p, &done); /* a slot a hung worker held is free again */
+        if (p->stop && p->pending == NULL) {
+            int busy = 0;
+            for (int k = 0; k < p->n; k++)
+                busy |= p->slots[k].busy;
+            if (!busy) {
+                pthread_mutex_unlock(&p->lock);
+                tell(done);
+                return NULL;
+            }
+        }
+        pthread_mutex_unlock(&p->lock);
+        tell(done);
+    }
+}
+
+static void reader_wake(eg_policy_pool_t *p)
+{
+    uint64_t one = 1;
+    if (write(p->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+        eg_log_warn("policy reader: cannot wake it: %s", strerror(errno));
+}
+
+static int reader_start(eg_policy_pool_t *p, char *err, size_t errlen)
+{
+    struct epoll_event ev = {.events = EPOLLIN, .data.u32 = UINT32_MAX};
+    p->ep = epoll_create1(EPOLL_CLOEXEC);
+    p->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (p->ep < 0 || p->wake_fd < 0 || epoll_ctl(p->ep, EPOLL_CTL_ADD, p->wake_fd, &ev) < 0 ||
+        pthread_create(&p->reader, NULL, reader_main, p) != 0) {
+        eg_errf(err, errlen, "cannot start the policy reader: %s", strerror(errno));
         return -1;
-    eg_log_info("%s; asking again on a new connection", err);
-    assert(out->len == 0); /* nothing came back */
-    /* the slot is ours (busy): no lock needed, as in exchange() */
-    close(s->fd);
-    s->fd = -1;
-    return exchange(p, k, req, out, deadline, misbehaved, &stale, err, errlen);
+    }
+    p->reader_running = 1;
+    return 0;
+}
+
+/* After p->stop: the reader ends once every question is answered or expired. */
+static void reader_stop(eg_policy_pool_t *p)
+{
+    if (p->reader_running) {
+        reader_wake(p);
+        pthread_join(p->reader, NULL);
+        p->reader_running = 0;
+    }
+    if (p->ep >= 0)
+        close(p->ep);
+    if (p->wake_fd >= 0)
+        close(p->wake_fd);
+    p->ep = p->wake_fd = -1;
+}
+
+void eg_policy_ask_async(eg_policy_pool_t *p, const eg_param_t *params, size_t n,
+                         eg_policy_done_fn fn, void *arg)
+{
+    question_t *q = eg_calloc(1, sizeof(*q));
+    eg_buf_t payload = {0};
+    int wake = 0;
+    q->fn = fn;
+    q->arg = arg;
+    q->deadline = eg_now_ms() + p->o.timeout_ms;
+    eg_fcgi_begin_request(&q->req, 1, EG_FCGI_RESPONDER, 1);
+    for (size_t i = 0; i < n; i++)
+        eg_fcgi_pair(&payload, params[i].name, strlen(params[i].name), params[i].value,
+                     strlen(params[i].value));
+    eg_fcgi_stream(&q->req, EG_FCGI_PARAMS, 1, payload.data, payload.len);
+    eg_fcgi_stream(&q->req, EG_FCGI_PARAMS, 1, NULL, 0);
+    eg_fcgi_stream(&q->req, EG_FCGI_STDIN, 1, NULL, 0);
+    eg_buf_free(&payload);
+
+    pthread_mutex_lock(&p->lock);
+    if (p->stop) {
+        pthread_mutex_unlock(&p->lock);
+        eg_buf_free(&q->req);
+        free(q);
+        fn(arg, NULL, "the policy workers are stopping");
+        return;
+    }
+    /* at once on an idle kept connection, unless questions already wait their turn */
+    if (p->pending == NULL) {
+        for (int k = 0; k < p->n; k++) {
+            slot_t *s = &p->slots[k];
+            if (s->busy || s->fd < 0)
+                continue;
+            s->kept = 1;
+            if (slot_send(p, k, q, 0) == 0) {
+                pthread_mutex_unlock(&p->lock);
+                return;
+            }
+            /* dead (the worker restarted), or full: the reader connects again */
+            eg_log_info("policy worker %d: %s; asking again on a new connection", k,
+                        strerror(errno));
+            slot_drop(p, k, 0);
+            break;
+        }
+    }
+    q->next = NULL;
+    if (p->pending_tail)
+        p->pending_tail->next = q;
+    else
+        p->pending = q;
+    p->pending_tail = q;
+    wake = 1;
+    pthread_mutex_unlock(&p->lock);
+    if (wake)
+        reader_wake(p);
+}
+
+/* eg_policy_ask: the asker waits for the reader's call. */
+typedef struct {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    int done;
+    eg_route_t *route;
+    char err[512];
+} waiter_t;
+
+static void wake_waiter(void *arg, eg_route_t *r, const char *err)
+{
+    waiter_t *w = arg;
+    pthread_mutex_lock(&w->lock);
+    w->route = r;
+    if (r == NULL)
+        snprintf(w->err, sizeof(w->err), "%s", err);
+    w->done = 1;
+    pthread_cond_signal(&w->cond);
+    pthread_mutex_unlock(&w->lock);
 }
 
 int eg_policy_ask(eg_policy_pool_t *p, const eg_param_t *params, size_t n, eg_route_t **out,
                   char *err, size_t errlen)
 {
-    long long deadline = eg_now_ms() + p->o.timeout_ms;
-    eg_buf_t req = {0}, payload = {0}, answer = {0};
-    eg_http_head_t *head = NULL;
-    int k, rc = -1, misbehaved = 0, r;
-
-    eg_fcgi_begin_request(&req, 1, EG_FCGI_RESPONDER, 1);
-    for (size_t i = 0; i < n; i++)
-        eg_fcgi_pair(&payload, params[i].name, strlen(params[i].name), params[i].value,
-                     strlen(params[i].value));
-    eg_fcgi_stream(&req, EG_FCGI_PARAMS, 1, payload.data, payload.len);
-    eg_fcgi_stream(&req, EG_FCGI_PARAMS, 1, NULL, 0);
-    eg_fcgi_stream(&req, EG_FCGI_STDIN, 1, NULL, 0);
-
-    if ((k = acquire(p, deadline)) < 0) {
-        eg_errf(err, errlen, "all %d policy workers are busy", p->n);
-        goto out;
+    waiter_t w = {.done = 0};
+    pthread_mutex_init(&w.lock, NULL);
+    pthread_cond_init(&w.cond, NULL);
+    eg_policy_ask_async(p, params, n, wake_waiter, &w);
+    pthread_mutex_lock(&w.lock);
+    while (!w.done)
+        pthread_cond_wait(&w.cond, &w.lock);
+    pthread_mutex_unlock(&w.lock);
+    pthread_mutex_destroy(&w.lock);
+    pthread_cond_destroy(&w.cond);
+    if (w.route == NULL) {
+        eg_errf(err, errlen, "%s", w.err);
+        return -1;
     }
-    if (round_trip(p, k, &req, &answer, deadline, &misbehaved, err, errlen) < 0) {
-        release(p, k, 1, misbehaved);
-        goto out;
-    }
-    head = eg_malloc(sizeof(*head));
-    r = eg_http_parse_cgi_head(answer.data ? answer.data : "", answer.len, head);
-    if (r != 1) {
-        eg_errf(err, errlen, "policy worker %d answered with a malformed head", k);
-        release(p, k, 1, 1);
-        goto out;
-    }
-    if (eg_route_parse(head, answer.data + head->head_len, answer.len - head->head_len, out, err,
-                       errlen) < 0) {
-        release(p, k, 1, 1);
-        goto out;
-    }
-    release(p, k, 0, 0);
-    rc = 0;
-out:
-    free(head);
-    eg_buf_free(&req);
-    eg_buf_free(&payload);
-    eg_buf_free(&answer);
-    return rc;
+    *out = w.route;
+    return 0;
 }

@@ -42,6 +42,7 @@ typedef struct eg_req {
     char id[40];
     char method[16];
     char version[16];
+    eg_buf_t rkey;     /* the route cache's key for this request */
     eg_route_t *route; /* owned reference */
     eg_fetch_t *fetch; /* owned */
     eg_origin_target_t target;

@@ -279,9 +279,10 @@ def dead(pid):
 
 @test
 def worker_killed_between_requests_costs_no_viewer_a_502(env):
-    # the front keeps its connection to the worker; the worker dies between two requests; the
-    # next request finds the kept connection dead before anything came back, and is asked
-    # again on a new one, which the restarted worker answers (lighttpd's rule)
+    # the front keeps its connection to the worker; the worker dies between two requests:
+    # the front sees the kept connection close and opens a new one for the next question, or
+    # (when the question was sent before it saw) finds it dead before anything came back and
+    # asks again on a new one (lighttpd's rule); the restarted worker answers either way
     policy_table_setup(env)
     gw = env.gateway("--route-cache", "0")
     assert request(gw.http, "GET", "/index.html").status == 200
@@ -305,7 +306,8 @@ def worker_killed_between_requests_costs_no_viewer_a_502(env):
     assert len(new) == 1 and new[0] not in seen, (seen, new)
     log = env.log("edgegate")
     assert log.count("killed by signal 9; restarting") == 3, log
-    assert log.count("asking again on a new connection") == 3, log
+    assert log.count("asking again on a new connection") + \
+        log.count("closed an idle connection") == 3, log
     assert "error: request" not in log, log  # no request failed
 
 
@@ -339,8 +341,9 @@ def a_broken_worker_still_gives_502_after_one_retry_at_most(env):
     assert w.accepted == 4, "asked again after part of an answer came"
     w.mode = "pass"
     assert request(gw.http, "GET", "/index.html").status == 200
-    assert env.log("edgegate").count("asking again on a new connection") == 1, \
-        env.log("edgegate")
+    log = env.log("edgegate")  # the drop: seen while idle, or found by the next question
+    assert log.count("asking again on a new connection") + \
+        log.count("closed an idle connection") == 1, log
     w.srv.close()
 
 
