@@ -1,6 +1,6 @@
 /* egctl: edit edgegate's distributions, origins, cache behaviors and invalidations from shell
  * scripts. Options for origin and behavior fields come from the settings tables in
- * db/config.c, so egctl, the database and the worker always agree on names and values. */
+ * gateway/config.c, so egctl, the database and the worker always agree on names and values. */
 #include <ctype.h>
 #include <unistd.h>
 

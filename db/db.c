@@ -1,6 +1,6 @@
 /* SQLite storage for distributions, origins, behaviors and invalidations. Column lists come
- * from the settings tables in config.c, so a field added there is stored without touching
- * this file (beyond a migration). Values travel as text and are parsed by the same code
+ * from the settings tables in gateway/config.c, so a field added there is stored without
+ * touching this file (beyond a migration). Values travel as text and are parsed by the same code
  * that parses egctl's options, so the database cannot hold what the CLI would refuse. */
 #include <fcntl.h>
 #include <limits.h>

@@ -1,9 +1,11 @@
 /* Viewer protocol policy, path pattern matching and origin selection, as CloudFront's
  * "Requiring HTTPS" pages describe them (shared/seeds/000 and 003). */
+#include <assert.h>
 #include <ctype.h>
 #include <string.h>
 
 #include "edgegate/common.h"
+#include "edgegate/decision.h"
 #include "edgegate/http.h"
 #include "edgegate/pattern.h"
 #include "edgegate/policy.h"
@@ -265,14 +267,8 @@ static void write_page(eg_buf_t *out, const eg_policy_req_t *r, int status, cons
 void eg_policy_write_answer(eg_buf_t *out, long long version, const eg_policy_req_t *r,
                             const eg_policy_decision_t *d)
 {
-    char ssl[64], lists[4][EG_NAME_LIST_MAX];
-    static const char *const list_fields[4] = {"cache-headers", "cache-cookies",
-                                               "origin-headers", "origin-cookies"};
     eg_buf_printf(out, "X-Eg-Config: %lld\r\n", version);
-    if (d->dist)
-        eg_buf_printf(out, "X-Eg-Dist: %s\r\n", d->dist->info.id);
-    if (d->behavior)
-        eg_buf_printf(out, "X-Eg-Behavior: %s\r\n", d->behavior->path_pattern);
+    eg_decision_write(out, d, EG_DECISION_EVERY);
     if (d->status == 301 || d->status == 307) {
         size_t len = 3 * (r->path_len + (r->query ? strlen(r->query) + 1 : 0)) + 512;
         char *loc = eg_malloc(len);
@@ -293,38 +289,10 @@ void eg_policy_write_answer(eg_buf_t *out, long long version, const eg_policy_re
         write_page(out, r, d->status, d->reason, d->https_link);
         return;
     }
-    eg_field_format(eg_field_find(eg_origin_fields, eg_origin_nfields, "ssl-protocols"), d->origin,
-                    ssl, sizeof(ssl));
-    /* spelled by the settings table, so the front parses them with the same rules */
-    for (int i = 0; i < 4; i++)
-        eg_field_format(eg_field_find(eg_behavior_fields, eg_behavior_nfields, list_fields[i]),
-                        d->behavior, lists[i], sizeof(lists[i]));
-    eg_buf_printf(out,
-                  "Status: 200 OK\r\n"
-                  "X-Eg-Action: forward\r\n"
-                  "X-Eg-Origin: %s\r\n"
-                  "X-Eg-Origin-Domain: %s\r\n"
-                  "X-Eg-Origin-Scheme: %s\r\n"
-                  "X-Eg-Origin-Port: %d\r\n"
-                  "X-Eg-Origin-Path: %s\r\n"
-                  "X-Eg-Origin-SSL: %s\r\n"
-                  "X-Eg-Read-Timeout: %d\r\n"
-                  "X-Eg-Keepalive-Timeout: %d\r\n"
-                  "X-Eg-Forward-Host: %d\r\n"
-                  "X-Eg-Forward-Query: %d\r\n"
-                  "X-Eg-Cached-Methods: %s\r\n"
-                  "X-Eg-TTL: %d,%d,%d\r\n"
-                  "X-Eg-Cache-Headers: %s\r\n"
-                  "X-Eg-Cache-Cookies: %s\r\n"
-                  "X-Eg-Origin-Headers: %s\r\n"
-                  "X-Eg-Origin-Cookies: %s\r\n"
-                  "\r\n",
-                  d->origin->id, d->origin->domain, d->origin_https ? "https" : "http",
-                  d->origin_port, d->origin->origin_path, ssl, d->origin->read_timeout,
-                  d->origin->keepalive_timeout, d->behavior->forward_host,
-                  d->behavior->forward_query, eg_methods_name(d->behavior->cached_methods),
-                  d->behavior->min_ttl, d->behavior->default_ttl, d->behavior->max_ttl, lists[0],
-                  lists[1], lists[2], lists[3]);
+    assert(d->dist && d->behavior && d->origin);
+    eg_buf_adds(out, "Status: 200 OK\r\nX-Eg-Action: forward\r\n");
+    eg_decision_write(out, d, EG_DECISION_FORWARD);
+    eg_buf_adds(out, "\r\n");
 }
 
 int eg_policy_answer(const eg_config_t *c, eg_policy_req_t *r, const char *target, size_t len,

@@ -1,12 +1,12 @@
 /* Reading the worker's answer into a route, and the route cache (emptied whole when the
  * configuration changes; when full, the entry least recently used by the clock's measure
  * leaves). */
-#include <assert.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <strings.h>
 
 #include "edgegate/common.h"
+#include "edgegate/decision.h"
 #include "edgegate/io.h"
 #include "edgegate/route.h"
 
@@ -25,10 +25,7 @@ void eg_route_unref(eg_route_t *r)
     }
     free(r->headers);
     free(r->body);
-    free(r->cache_headers);
-    free(r->cache_cookies);
-    free(r->origin_headers);
-    free(r->origin_cookies);
+    eg_decision_clear(r);
     free(r);
 }
 
@@ -37,167 +34,38 @@ static int hdr_is(const eg_header_t *h, const char *name)
     return h->name_len == strlen(name) && strncasecmp(h->name, name, h->name_len) == 0;
 }
 
-static int copy_str(char *dst, size_t size, const eg_header_t *h)
-{
-    if (h->value_len >= size)
-        return -1;
-    memcpy(dst, h->value, h->value_len);
-    dst[h->value_len] = '\0';
-    return 0;
-}
-
-static int hdr_int(const eg_header_t *h, long min, long max, int *out)
-{
-    char tmp[32];
-    char *end;
-    long v;
-    if (copy_str(tmp, sizeof(tmp), h) < 0 || tmp[0] == '\0')
-        return -1;
-    v = strtol(tmp, &end, 10);
-    if (*end || v < min || v > max)
-        return -1;
-    *out = (int)v;
-    return 0;
-}
-
-/* A forwarding list, checked and spelled by the behavior settings table: the front keeps
- * only what egctl would have accepted, whatever a worker (or a stand-in) sent. */
-static int parse_list(char **dst, const eg_header_t *h, const char *field)
-{
-    const eg_field_t *f = eg_field_find(eg_behavior_fields, eg_behavior_nfields, field);
-    eg_behavior_t *b;
-    char *tmp;
-    int rc = -1;
-    assert(f != NULL);
-    if (h->value_len >= f->size)
-        return -1;
-    b = eg_calloc(1, sizeof(*b));
-    tmp = eg_strndup(h->value, h->value_len);
-    if (eg_field_parse(f, b, tmp, NULL, 0) == 0) {
-        free(*dst);
-        *dst = eg_strdup((char *)b + f->off);
-        rc = 0;
-    }
-    free(tmp);
-    free(b);
-    return rc;
-}
-
-static int parse_forward_header(eg_route_t *r, const eg_header_t *h, unsigned *seen)
-{
-    char tmp[128];
-    const eg_field_t *f;
-    eg_origin_t o;
-    if (hdr_is(h, "X-Eg-Origin"))
-        return *seen |= 1, copy_str(r->origin_id, sizeof(r->origin_id), h);
-    if (hdr_is(h, "X-Eg-Origin-Domain"))
-        return *seen |= 2, copy_str(r->domain, sizeof(r->domain), h);
-    if (hdr_is(h, "X-Eg-Origin-Scheme")) {
-        *seen |= 4;
-        if (h->value_len == 5 && !strncmp(h->value, "https", 5))
-            r->https = 1;
-        else if (h->value_len == 4 && !strncmp(h->value, "http", 4))
-            r->https = 0;
-        else
-            return -1;
-        return 0;
-    }
-    if (hdr_is(h, "X-Eg-Origin-Port"))
-        return *seen |= 8, hdr_int(h, 1, 65535, &r->port);
-    if (hdr_is(h, "X-Eg-Origin-Path"))
-        return copy_str(r->origin_path, sizeof(r->origin_path), h);
-    if (hdr_is(h, "X-Eg-Origin-SSL")) {
-        f = eg_field_find(eg_origin_fields, eg_origin_nfields, "ssl-protocols");
-        if (copy_str(tmp, sizeof(tmp), h) < 0 || eg_field_parse(f, &o, tmp, NULL, 0) < 0)
-            return -1;
-        r->ssl_protocols = o.ssl_protocols;
-        return 0;
-    }
-    if (hdr_is(h, "X-Eg-Read-Timeout"))
-        return hdr_int(h, 1, 3600, &r->read_timeout);
-    if (hdr_is(h, "X-Eg-Keepalive-Timeout"))
-        return hdr_int(h, 1, 3600, &r->keepalive_timeout);
-    if (hdr_is(h, "X-Eg-Forward-Host"))
-        return hdr_int(h, 0, 1, &r->forward_host);
-    if (hdr_is(h, "X-Eg-Forward-Query"))
-        return hdr_int(h, 0, 1, &r->forward_query);
-    if (hdr_is(h, "X-Eg-Cached-Methods")) {
-        r->cached_methods = 0;
-        if (copy_str(tmp, sizeof(tmp), h) < 0)
-            return -1;
-        for (char *save = NULL, *m = strtok_r(tmp, ",", &save); m; m = strtok_r(NULL, ",", &save))
-            r->cached_methods |= eg_method_bit(m);
-        return 0;
-    }
-    if (hdr_is(h, "X-Eg-TTL")) {
-        if (copy_str(tmp, sizeof(tmp), h) < 0 ||
-            sscanf(tmp, "%d,%d,%d", &r->min_ttl, &r->default_ttl, &r->max_ttl) != 3 ||
-            r->min_ttl < 0 || r->min_ttl > r->default_ttl || r->default_ttl > r->max_ttl)
-            return -1;
-        return 0;
-    }
-    if (hdr_is(h, "X-Eg-Cache-Headers"))
-        return parse_list(&r->cache_headers, h, "cache-headers");
-    if (hdr_is(h, "X-Eg-Cache-Cookies"))
-        return parse_list(&r->cache_cookies, h, "cache-cookies");
-    if (hdr_is(h, "X-Eg-Origin-Headers"))
-        return parse_list(&r->origin_headers, h, "origin-headers");
-    if (hdr_is(h, "X-Eg-Origin-Cookies"))
-        return parse_list(&r->origin_cookies, h, "origin-cookies");
-    return 0; /* unknown X-Eg-* headers are for newer fronts */
-}
-
+/* The decision's fields are read by the table in decision.c; here only what frames an
+ * answer: its configuration version, its action, and a final answer's status, headers and
+ * body for the viewer. */
 int eg_route_parse(const eg_http_head_t *h, const char *body, size_t body_len, eg_route_t **out,
                    char *err, size_t errlen)
 {
     eg_route_t *r = eg_calloc(1, sizeof(*r));
     const eg_header_t *action = eg_http_find(h, "X-Eg-Action");
     const eg_header_t *ver = eg_http_find(h, "X-Eg-Config");
-    unsigned seen = 0;
     char tmp[32];
 
     r->refs = 1;
-    r->read_timeout = 30;
-    r->keepalive_timeout = 5;
-    r->ssl_protocols = EG_SSL_TLSV1_2;
-    r->cached_methods = eg_methods_mask(EG_AM_GET_HEAD);
-    r->default_ttl = 86400;
-    r->max_ttl = 31536000;
-    r->forward_query = 1;
-    /* nothing extra is forwarded unless the worker says so (an older worker does not) */
-    r->cache_headers = eg_strdup("none");
-    r->cache_cookies = eg_strdup("none");
-    r->origin_headers = eg_strdup("none");
-    r->origin_cookies = eg_strdup("none");
-    if (ver == NULL || copy_str(tmp, sizeof(tmp), ver) < 0 ||
-        sscanf(tmp, "%lld", &r->config_version) != 1) {
+    eg_decision_defaults(r);
+    if (ver == NULL || ver->value_len >= sizeof(tmp)) {
         eg_errf(err, errlen, "policy answer has no X-Eg-Config version");
         goto fail;
     }
-    for (size_t i = 0; i < h->n_headers; i++) {
-        const eg_header_t *hd = &h->headers[i];
-        if (hdr_is(hd, "X-Eg-Dist")) {
-            if (copy_str(r->dist, sizeof(r->dist), hd) < 0)
-                goto bad;
-        } else if (hdr_is(hd, "X-Eg-Behavior")) {
-            if (copy_str(r->behavior, sizeof(r->behavior), hd) < 0)
-                goto bad;
-        }
+    memcpy(tmp, ver->value, ver->value_len);
+    tmp[ver->value_len] = '\0';
+    if (sscanf(tmp, "%lld", &r->config_version) != 1) {
+        eg_errf(err, errlen, "policy answer has no X-Eg-Config version");
+        goto fail;
     }
+    if (eg_decision_read(h, EG_DECISION_EVERY, r, err, errlen) < 0)
+        goto fail;
     if (action && action->value_len == 7 && !strncmp(action->value, "forward", 7)) {
-        if (h->status != 200)
-            goto bad;
-        for (size_t i = 0; i < h->n_headers; i++)
-            if (h->headers[i].name_len > 5 && !strncasecmp(h->headers[i].name, "X-Eg-", 5) &&
-                parse_forward_header(r, &h->headers[i], &seen) < 0) {
-                eg_errf(err, errlen, "policy answer has a bad %.*s header",
-                        (int)h->headers[i].name_len, h->headers[i].name);
-                goto fail;
-            }
-        if (seen != 15) {
-            eg_errf(err, errlen, "policy answer to forward lacks origin, domain, scheme or port");
+        if (h->status != 200) {
+            eg_errf(err, errlen, "policy answer is malformed");
             goto fail;
         }
+        if (eg_decision_read(h, EG_DECISION_FORWARD, r, err, errlen) < 0)
+            goto fail;
         *out = r;
         return 0;
     }
@@ -225,8 +93,6 @@ int eg_route_parse(const eg_http_head_t *h, const char *body, size_t body_len, e
     r->body_len = body_len;
     *out = r;
     return 0;
-bad:
-    eg_errf(err, errlen, "policy answer is malformed");
 fail:
     eg_route_unref(r);
     return -1;

@@ -1,6 +1,7 @@
 /* The configuration model: distributions, origins and cache behaviors as plain structs, and
  * the one table per kind of setting that drives egctl's options, validation, listing and
- * the SQL column lists. db/ loads and stores these; the policy worker decides from them. */
+ * the SQL column lists (gateway/config.c). db/ loads and stores these; the policy worker
+ * decides from them; the decision table (decision.h) spells and checks its fields by them. */
 #ifndef EDGEGATE_CONFIG_H
 #define EDGEGATE_CONFIG_H
 
@@ -123,6 +124,14 @@ const eg_field_t *eg_field_find(const eg_field_t *fields, size_t n, const char *
 int eg_field_parse(const eg_field_t *f, void *obj, const char *value, char *err, size_t errlen);
 /* Formats obj's value the way the user spells it. */
 void eg_field_format(const eg_field_t *f, const void *obj, char *buf, size_t len);
+/* The same for a value held outside an object of the table's kind: at is the field's
+ * storage (an int, or f->size bytes for STR, HEADERS and COOKIES). */
+int eg_field_parse_at(const eg_field_t *f, void *at, const char *value, char *err, size_t errlen);
+void eg_field_format_at(const eg_field_t *f, const void *at, char *buf, size_t len);
+/* Index of word (wlen bytes) in choices "a|b|c", or -1; the idx-th choice ("?" when there
+ * is none). */
+int eg_choice_index(const char *choices, const char *word, size_t wlen);
+void eg_choice_name(const char *choices, int idx, char *buf, size_t len);
 void eg_fields_defaults(const eg_field_t *fields, size_t n, void *obj);
 
 /* Spellings of enum values, for logs and the worker's answers. */

@@ -2,7 +2,8 @@
  * what the viewer protocol policy answers (301/307/403), and otherwise which origin to ask
  * and how. Pure functions over an eg_config_t; the policy worker (edgegate-policy) calls them
  * for every FastCGI request and writes the answer with eg_policy_write_answer, whose
- * X-Eg-* headers the front reads back with eg_route_parse (route.h). */
+ * X-Eg-* headers the front reads back with eg_route_parse (route.h); the decision table
+ * (decision.h) drives both. */
 #ifndef EDGEGATE_POLICY_H
 #define EDGEGATE_POLICY_H
 

@@ -41,14 +41,15 @@ typedef struct eg_route {
     int min_ttl, default_ttl, max_ttl;
     /* The behavior's cache policy and origin request policy, from X-Eg-Cache-Headers,
      * X-Eg-Cache-Cookies, X-Eg-Origin-Headers and X-Eg-Origin-Cookies, checked by the same
-     * parser egctl uses (db/config.c). Each is an owned NUL-terminated string (never NULL in
-     * a route from eg_route_parse; freed with the route) that holds exactly one of: a word,
-     * or names joined by ',' with no spaces, each name an HTTP token, no name twice. Header
-     * names are in canonical case ("Accept-Language"; compare them case-insensitively) and
-     * never Host, Cookie, Accept-Encoding, Content-Length, Transfer-Encoding, Expect,
-     * X-Forwarded-For, X-Forwarded-Proto, Via, Forwarded or a hop-by-hop name. Cookie names
-     * are as configured (compare them case-sensitively). An answer without the header (an
-     * older worker) leaves "none". They fit eg_fwd_policy_t (fwd.h) as they are. */
+     * parser egctl uses (gateway/config.c, through the decision table, decision.h). Each is
+     * an owned NUL-terminated string (never NULL in a route from eg_route_parse; freed with
+     * the route) that holds exactly one of: a word, or names joined by ',' with no spaces,
+     * each name an HTTP token, no name twice. Header names are in canonical case
+     * ("Accept-Language"; compare them case-insensitively) and never Host, Cookie,
+     * Accept-Encoding, Content-Length, Transfer-Encoding, Expect, X-Forwarded-For,
+     * X-Forwarded-Proto, Via, Forwarded or a hop-by-hop name. Cookie names are as configured
+     * (compare them case-sensitively). An answer without the header (an older worker) leaves
+     * "none". They fit eg_fwd_policy_t (fwd.h) as they are. */
     /* "none", or the header names that key the cache and are forwarded; may hold
      * Authorization (then each viewer's authorized answer is cached apart) */
     char *cache_headers;

@@ -1,5 +1,6 @@
-/* The settings tables and the rules that hold between fields. No SQL here: db.c uses the
- * tables for its column lists, egctl for its options and listings, the worker for names. */
+/* The settings tables and the rules that hold between fields. No SQL here: db/db.c uses the
+ * tables for its column lists, egctl for its options and listings, and the decision table
+ * (decision.c) for spelling and checking what the worker tells the front. */
 #include <ctype.h>
 #include <limits.h>
 #include <stdint.h>
@@ -110,8 +111,7 @@ const eg_field_t *eg_field_find(const eg_field_t *fields, size_t n, const char *
     return NULL;
 }
 
-/* Index of word in "a|b|c", or -1. */
-static int choice_index(const char *choices, const char *word, size_t wlen)
+int eg_choice_index(const char *choices, const char *word, size_t wlen)
 {
     const char *p = choices;
     for (int i = 0;; i++) {
@@ -125,8 +125,7 @@ static int choice_index(const char *choices, const char *word, size_t wlen)
     }
 }
 
-/* Copies the i-th choice into buf. */
-static void choice_name(const char *choices, int idx, char *buf, size_t len)
+void eg_choice_name(const char *choices, int idx, char *buf, size_t len)
 {
     const char *p = choices;
     for (int i = 0; p != NULL; i++) {
@@ -262,7 +261,7 @@ static int parse_names(const eg_field_t *f, char *out, const char *value, char *
                     0)
                 word = (int)w;
         if (word >= 0) {
-            if (choice_index(f->choices, list_words[word], n) < 0) {
+            if (eg_choice_index(f->choices, list_words[word], n) < 0) {
                 eg_errf(err, errlen, "--%s: '%.*s' is not allowed here; give %s, or a list of %s",
                         f->name, (int)n, name, human, headers ? "header names" : "cookie names");
                 goto fail;
@@ -347,7 +346,12 @@ fail:
 
 int eg_field_parse(const eg_field_t *f, void *obj, const char *value, char *err, size_t errlen)
 {
-    char *base = (char *)obj + f->off;
+    return eg_field_parse_at(f, (char *)obj + f->off, value, err, errlen);
+}
+
+int eg_field_parse_at(const eg_field_t *f, void *at, const char *value, char *err, size_t errlen)
+{
+    char *base = at;
     char human[256];
     long v;
 
@@ -385,7 +389,7 @@ int eg_field_parse(const eg_field_t *f, void *obj, const char *value, char *err,
         }
         return 0;
     case EG_FT_ENUM: {
-        int i = choice_index(f->choices, value, strlen(value));
+        int i = eg_choice_index(f->choices, value, strlen(value));
         /* "ALL" is CloudFront's console name for the seven-method set. */
         if (i < 0 && f->off == offsetof(eg_behavior_t, allowed_methods) &&
             f->choices[0] == 'G' && strcasecmp(value, "ALL") == 0)
@@ -408,7 +412,7 @@ int eg_field_parse(const eg_field_t *f, void *obj, const char *value, char *err,
         while (*p) {
             const char *comma = strchr(p, ',');
             size_t n = comma ? (size_t)(comma - p) : strlen(p);
-            int i = choice_index(f->choices, p, n);
+            int i = eg_choice_index(f->choices, p, n);
             if (i < 0) {
                 choices_for_humans(f->choices, human, sizeof(human));
                 eg_errf(err, errlen, "--%s: '%.*s' is not one of: %s", f->name, (int)n, p, human);
@@ -432,7 +436,12 @@ int eg_field_parse(const eg_field_t *f, void *obj, const char *value, char *err,
 
 void eg_field_format(const eg_field_t *f, const void *obj, char *buf, size_t len)
 {
-    const char *base = (const char *)obj + f->off;
+    eg_field_format_at(f, (const char *)obj + f->off, buf, len);
+}
+
+void eg_field_format_at(const eg_field_t *f, const void *at, char *buf, size_t len)
+{
+    const char *base = at;
     switch (f->type) {
     case EG_FT_STR:
     case EG_FT_HEADERS:
@@ -446,7 +455,7 @@ void eg_field_format(const eg_field_t *f, const void *obj, char *buf, size_t len
         snprintf(buf, len, "%s", *(const int *)base ? "true" : "false");
         return;
     case EG_FT_ENUM:
-        choice_name(f->choices, *(const int *)base, buf, len);
+        eg_choice_name(f->choices, *(const int *)base, buf, len);
         return;
     case EG_FT_SET: {
         size_t used = 0;
@@ -456,7 +465,7 @@ void eg_field_format(const eg_field_t *f, const void *obj, char *buf, size_t len
             char name[64];
             if (!(mask & (1 << i)))
                 continue;
-            choice_name(f->choices, i, name, sizeof(name));
+            eg_choice_name(f->choices, i, name, sizeof(name));
             used += (size_t)snprintf(buf + used, used < len ? len - used : 0, "%s%s",
                                      used ? "," : "", name);
             if (used >= len)
