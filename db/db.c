@@ -1262,6 +1262,7 @@ int eg_db_config_load(eg_db_t *db, eg_config_t **out, char *err, size_t errlen)
     }
     exec(db, "COMMIT", NULL, 0);
     free(infos);
+    eg_config_index(c);
     *out = c;
     return 0;
 fail:

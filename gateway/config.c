@@ -805,6 +805,29 @@ int eg_aliases_normalize(const char *in, char *out, size_t outlen, char *err, si
     return 0;
 }
 
+void eg_config_index(eg_config_t *c)
+{
+    for (size_t i = 0; i < c->n_dists; i++) {
+        eg_dist_t *d = &c->dists[i];
+        size_t total = 0, at = 0;
+        for (size_t k = 0; k < d->n_behaviors; k++)
+            total += strlen(d->behaviors[k].path_pattern) + 1;
+        d->pattern_text = eg_malloc(total + 1);
+        d->patterns = eg_calloc(d->n_behaviors + 1, sizeof(*d->patterns));
+        d->pattern_second = eg_calloc(d->n_behaviors + 1, 1);
+        for (size_t k = 0; k < d->n_behaviors; k++) {
+            const char *p = d->behaviors[k].path_pattern;
+            size_t n = strlen(p) + 1;
+            /* a pattern without its leading slash matches as if it had one (pattern.c) */
+            char second = p[0] == '/' ? p[1] : p[0] == '*' ? '*' : p[0];
+            memcpy(d->pattern_text + at, p, n);
+            d->patterns[k] = d->pattern_text + at;
+            d->pattern_second[k] = second == '*' || second == '?' ? 0 : (unsigned char)second;
+            at += n;
+        }
+    }
+}
+
 void eg_config_free(eg_config_t *c)
 {
     if (c == NULL)
@@ -812,6 +835,9 @@ void eg_config_free(eg_config_t *c)
     for (size_t i = 0; i < c->n_dists; i++) {
         free(c->dists[i].origins);
         free(c->dists[i].behaviors);
+        free(c->dists[i].patterns);
+        free(c->dists[i].pattern_text);
+        free(c->dists[i].pattern_second);
     }
     free(c->dists);
     free(c);

@@ -137,6 +137,8 @@ void eg_policy_decide(const eg_config_t *c, const eg_policy_req_t *r, eg_policy_
     const char *name = NULL;
     size_t nlen = 0;
     unsigned bit;
+    unsigned char second;
+    int quick;
 
     memset(d, 0, sizeof(*d));
     if (r->host && *r->host && (nlen = eg_policy_host_name(r->host, &name)) == 0) {
@@ -156,11 +158,19 @@ void eg_policy_decide(const eg_config_t *c, const eg_policy_req_t *r, eg_policy_
         final(d, 403, "This distribution is disabled.");
         return;
     }
-    for (size_t i = 0; i < d->dist->n_behaviors; i++)
-        if (eg_pattern_match(d->dist->behaviors[i].path_pattern, r->path, r->path_len)) {
+    /* a normalized path starts with '/'; the quick refusal assumes it */
+    quick = r->path_len > 0 && r->path[0] == '/' && d->dist->pattern_second != NULL;
+    second = r->path_len > 1 ? (unsigned char)r->path[1] : 0;
+    for (size_t i = 0; i < d->dist->n_behaviors; i++) {
+        const eg_dist_t *ds = d->dist;
+        if (quick && ds->pattern_second[i] && ds->pattern_second[i] != second)
+            continue; /* refused on one byte, as eg_pattern_match would */
+        if (eg_pattern_match(ds->patterns ? ds->patterns[i] : ds->behaviors[i].path_pattern,
+                             r->path, r->path_len)) {
             d->behavior = &d->dist->behaviors[i];
             break;
         }
+    }
     if (d->behavior == NULL) {
         final(d, 502, "This distribution has no origin yet.");
         return;

@@ -68,6 +68,14 @@ typedef struct {
     size_t n_origins;
     eg_behavior_t *behaviors; /* owned; evaluation order, the default "*" last */
     size_t n_behaviors;
+    /* the behaviors' path patterns side by side (eg_config_index), so that matching a path
+     * against a thousand of them reads a few KiB, not a thousand 2 KiB structs; owned,
+     * NULL until indexed */
+    const char **patterns;
+    char *pattern_text;
+    /* the byte each pattern needs right after the path's leading '/', or 0 when it takes any
+     * (a wildcard there, or the pattern ends): most patterns are refused on one byte */
+    unsigned char *pattern_second;
 } eg_dist_t;
 
 typedef struct {
@@ -75,6 +83,9 @@ typedef struct {
     eg_dist_t *dists;  /* owned */
     size_t n_dists;
 } eg_config_t;
+
+/* Fills each distribution's patterns; called once a configuration is loaded. */
+void eg_config_index(eg_config_t *c);
 
 /* --- the settings table ------------------------------------------------------------ */
 

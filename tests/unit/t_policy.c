@@ -1,5 +1,6 @@
 /* The viewer protocol policy table, behavior order, origin selection and redirect URLs,
  * and the worker's answer read back into a route (the front/worker contract). */
+#include <stdlib.h>
 #include <strings.h>
 
 #include "edgegate/common.h"
@@ -309,6 +310,70 @@ static void raw_targets_are_normalized_first(void)
     eg_buf_free(&out);
 }
 
+/* The index (eg_config_index) refuses a pattern on one byte only where eg_pattern_match would
+ * refuse it: random patterns and paths pick the same behavior with and without it. */
+static void index_property(void)
+{
+    static const char alpha[] = "/ab*?.";
+    static eg_behavior_t many[64];
+    eg_dist_t dist;
+    eg_config_t plain = {1, &dist, 1}, indexed;
+    eg_dist_t idist;
+    unsigned seed = 12345;
+    int differ = 0, matched = 0, chosen[64] = {0}, distinct = 0;
+    memset(&dist, 0, sizeof(dist));
+    strcpy(dist.info.id, "default");
+    dist.info.enabled = 1;
+    dist.origins = origins;
+    dist.n_origins = 2;
+    for (int i = 0; i < 64; i++) {
+        size_t n = 1 + (size_t)(rand_r(&seed) % 6);
+        eg_fields_defaults(eg_behavior_fields, eg_behavior_nfields, &many[i]);
+        strcpy(many[i].origin_id, "web");
+        /* no leading '*': a catch-all early would hide the rest */
+        many[i].path_pattern[0] = "/ab?"[rand_r(&seed) % 4];
+        for (size_t k = 1; k < n; k++)
+            many[i].path_pattern[k] = alpha[rand_r(&seed) % (sizeof(alpha) - 1)];
+        many[i].path_pattern[n] = '\0';
+    }
+    dist.behaviors = many;
+    dist.n_behaviors = 64;
+    idist = dist;
+    indexed = plain;
+    indexed.dists = &idist;
+    eg_config_index(&indexed);
+    for (int t = 0; t < 20000; t++) {
+        char path[8];
+        size_t n = 1 + (size_t)(rand_r(&seed) % 6);
+        eg_policy_req_t r = {0};
+        eg_policy_decision_t a, b;
+        path[0] = '/';
+        for (size_t k = 1; k < n; k++)
+            path[k] = "/ab.x"[rand_r(&seed) % 5];
+        path[n] = '\0';
+        r.method = "GET";
+        r.https = 1;
+        r.path = path;
+        r.path_len = n;
+        eg_policy_decide(&plain, &r, &a);
+        eg_policy_decide(&indexed, &r, &b);
+        differ += a.behavior != NULL ? b.behavior == NULL || a.behavior - many != b.behavior - many
+                                     : b.behavior != NULL;
+        matched += a.behavior != NULL;
+        if (a.behavior)
+            chosen[a.behavior - many] = 1;
+    }
+    for (int i = 0; i < 64; i++)
+        distinct += chosen[i];
+    is_int(differ, 0, "the pattern index picks the behavior the plain scan picks (20000 paths)");
+    ok(matched > 1000 && distinct >= 10,
+       "the random patterns matched often enough to mean something (%d paths, %d behaviors)",
+       matched, distinct);
+    free(idist.patterns);
+    free(idist.pattern_text);
+    free(idist.pattern_second);
+}
+
 int main(void)
 {
     static const char *const body_methods[] = {"POST", "PUT", "DELETE", "OPTIONS", "PATCH"};
@@ -487,5 +552,6 @@ int main(void)
     error_pages();
     location_is_a_valid_header_value();
     raw_targets_are_normalized_first();
+    index_property();
     return done();
 }
