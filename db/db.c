@@ -35,6 +35,7 @@ struct eg_db {
                        * on every read, so changes are told by the files */
     file_sig_t sig;   /* the files as the snapshot was taken or the last change seen */
     int data_version; /* last PRAGMA data_version seen by eg_db_changed */
+    sqlite3_stmt *dv;  /* PRAGMA data_version, prepared once: a worker asks on every request */
 };
 
 static const char *readonly_why(eg_db_t *db, char *buf, size_t len);
@@ -398,6 +399,7 @@ void eg_db_close(eg_db_t *db)
 {
     if (db == NULL)
         return;
+    sqlite3_finalize(db->dv);
     sqlite3_close(db->sql);
     free(db->path);
     free(db);
@@ -406,11 +408,12 @@ void eg_db_close(eg_db_t *db)
 /* PRAGMA data_version: changes when another connection commits; -1 on error. */
 static int data_version(eg_db_t *db)
 {
-    sqlite3_stmt *st = prepare(db, "PRAGMA data_version", NULL, 0);
     int v = -1;
-    if (st && sqlite3_step(st) == SQLITE_ROW)
-        v = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
+    if (db->dv == NULL && (db->dv = prepare(db, "PRAGMA data_version", NULL, 0)) == NULL)
+        return -1;
+    if (sqlite3_step(db->dv) == SQLITE_ROW)
+        v = sqlite3_column_int(db->dv, 0);
+    sqlite3_reset(db->dv);
     return v;
 }
 
@@ -424,6 +427,7 @@ static int reopen(eg_db_t *db, const file_sig_t *now)
     char err[512];
     int v, want = eg_db_latest_schema_version();
     fresh.sql = NULL;
+    fresh.dv = NULL;
     v = open_connection(&fresh, err, sizeof(err));
     if (v >= 0 && v != want)
         eg_errf(err, sizeof(err), "database %s: its schema is now version %d, not %d", db->path,
@@ -436,6 +440,8 @@ static int reopen(eg_db_t *db, const file_sig_t *now)
         db->sig = *now; /* tried with these files: once, not on every call */
         return -1;
     }
+    sqlite3_finalize(db->dv); /* prepared on the old connection */
+    db->dv = NULL;
     sqlite3_close(db->sql);
     db->sql = fresh.sql;
     db->immutable = fresh.immutable;
