@@ -100,9 +100,15 @@ static eg_route_t *remembered(eg_req_t *rq)
     eg_front_t *f = rq->f;
     int http10 = strcmp(rq->version, MHD_HTTP_VERSION_1_1) != 0 &&
                  strcmp(rq->version, "HTTP/2") != 0;
-    if (rq->rkey.len == 0)
-        eg_buf_printf(&rq->rkey, "%s %d %d %s %s", rq->method, http10, rq->l->https,
-                      rq->host ? rq->host : "", rq->u.path);
+    if (rq->rkey.len == 0) { /* "METHOD http10 https host path", on every request: no printf */
+        eg_buf_t *k = &rq->rkey;
+        const char flags[6] = {' ', (char)('0' + http10), ' ', (char)('0' + rq->l->https), ' '};
+        eg_buf_adds(k, rq->method);
+        eg_buf_add(k, flags, 5);
+        eg_buf_adds(k, rq->host ? rq->host : "");
+        eg_buf_add(k, " ", 1);
+        eg_buf_add(k, rq->u.path, rq->u.path_len);
+    }
     if (f->opt.route_cache <= 0)
         return NULL;
     return eg_route_cache_get(f->routes, rq->rkey.data, rq->rkey.len);
@@ -390,6 +396,14 @@ static int check_request(eg_req_t *rq, const char *url, const char *version,
     return 0;
 }
 
+/* snprintf(dst, size, "%s", src) without printf's cost, on every request. */
+static void copy_str(char *dst, size_t size, const char *src)
+{
+    size_t n = strnlen(src, size - 1);
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
 static enum MHD_Result first_call(eg_req_t *rq, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version)
 {
@@ -397,8 +411,8 @@ static enum MHD_Result first_call(eg_req_t *rq, struct MHD_Connection *c, const 
     enum MHD_Result ret;
     int status;
     rq->conn = c;
-    snprintf(rq->method, sizeof(rq->method), "%s", method);
-    snprintf(rq->version, sizeof(rq->version), "%s", version);
+    copy_str(rq->method, sizeof(rq->method), method);
+    copy_str(rq->version, sizeof(rq->version), version);
     status = check_request(rq, url, version, &reason);
     if (status) { /* refused before any worker or origin sees it; the connection closes */
         eg_log_info("request %s: refused with %d: %s", rq->id, status, reason);
@@ -487,7 +501,19 @@ void *eg_front_uri_logger(void *cls, const char *uri, struct MHD_Connection *c)
     rq->f = l->front;
     rq->l = l;
     rq->uri = eg_strdup(uri);
-    snprintf(rq->id, sizeof(rq->id), "%012llx%08llx", l->front->boot_id & 0xffffffffffffULL, n);
+    /* "%012llx%08llx" of the boot id's low 48 bits and the count, without printf */
+    if (n >> 32) { /* past four billion requests: as many digits as it takes */
+        snprintf(rq->id, sizeof(rq->id), "%012llx%08llx", l->front->boot_id & 0xffffffffffffULL,
+                 n);
+    } else {
+        static const char hex[] = "0123456789abcdef";
+        unsigned long long b = l->front->boot_id;
+        for (int i = 11; i >= 0; i--, b >>= 4)
+            rq->id[i] = hex[b & 15];
+        for (int i = 19; i >= 12; i--, n >>= 4)
+            rq->id[i] = hex[n & 15];
+        rq->id[20] = '\0';
+    }
     return rq;
 }
 
