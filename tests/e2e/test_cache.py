@@ -146,8 +146,9 @@ def concurrent_misses_make_one_origin_request(env):
     assert not bad, bad[:3]
     assert all(r.body == b"slow /slow/one\n" for r in results)
     assert asked_is(env, "/slow/one", 1), asked(env, "/slow/one")
-    kinds = {r.header("X-Cache") for r in results}
-    assert kinds <= {"Miss from edgegate", "Hit from edgegate"}, kinds
+    # the one viewer whose fetch the origin answered got a Miss; every other one a Hit
+    kinds = sorted(r.header("X-Cache") for r in results)
+    assert kinds == ["Hit from edgegate"] * 49 + ["Miss from edgegate"], kinds
 
 
 @test
