@@ -216,13 +216,15 @@ static void log_pool_full(eg_req_t *rq)
 {
     eg_front_t *f = rq->f;
     long long now = eg_now_ms(), last = __atomic_load_n(&f->pool_full_logged, __ATOMIC_RELAXED);
+    eg_pool_stats_t st;
     if (now - last < POOL_FULL_LOG_MS ||
         !__atomic_compare_exchange_n(&f->pool_full_logged, &last, now, 0, __ATOMIC_RELAXED,
                                      __ATOMIC_RELAXED))
         return;
+    eg_pool_stats(f->pool, &st);
     eg_log_warn("request %s: 503: all %d job threads are busy (--job-threads); %llu requests "
                 "refused so far",
-                rq->id, f->opt.job_threads, eg_pool_refused(f->pool));
+                rq->id, f->opt.job_threads, st.refused);
 }
 
 /* rq->job in the pool; 0, or -1 with the 503 left in rq->ready. */

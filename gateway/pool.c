@@ -116,31 +116,13 @@ int eg_pool_run(eg_pool_t *p, eg_pool_fn fn, void *arg)
     return rc;
 }
 
-int eg_pool_threads(eg_pool_t *p)
+void eg_pool_stats(eg_pool_t *p, eg_pool_stats_t *st)
 {
-    int n;
     pthread_mutex_lock(&p->lock);
-    n = p->n_threads;
+    st->threads = p->n_threads;
+    st->busy = p->n_busy;
+    st->refused = p->refused;
     pthread_mutex_unlock(&p->lock);
-    return n;
-}
-
-int eg_pool_busy(eg_pool_t *p)
-{
-    int n;
-    pthread_mutex_lock(&p->lock);
-    n = p->n_busy;
-    pthread_mutex_unlock(&p->lock);
-    return n;
-}
-
-unsigned long long eg_pool_refused(eg_pool_t *p)
-{
-    unsigned long long n;
-    pthread_mutex_lock(&p->lock);
-    n = p->refused;
-    pthread_mutex_unlock(&p->lock);
-    return n;
 }
 
 void eg_pool_free(eg_pool_t *p)

@@ -17,11 +17,13 @@ eg_pool_t *eg_pool_new(int max_threads);
  * EBUSY when every thread is busy, EAGAIN when no thread could be created, ECANCELED once
  * eg_pool_free has begun. */
 int eg_pool_run(eg_pool_t *p, eg_pool_fn fn, void *arg);
-/* Threads made so far, and those running work now. */
-int eg_pool_threads(eg_pool_t *p);
-int eg_pool_busy(eg_pool_t *p);
-/* How many times work was refused because every thread was busy. */
-unsigned long long eg_pool_refused(eg_pool_t *p);
+typedef struct {
+    int threads;                /* made so far */
+    int busy;                   /* running work now */
+    unsigned long long refused; /* times work found every thread busy */
+} eg_pool_stats_t;
+
+void eg_pool_stats(eg_pool_t *p, eg_pool_stats_t *st);
 /* Waits for running work to end, then ends the threads and frees the pool. */
 void eg_pool_free(eg_pool_t *p);
 
