@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "edgegate/common.h"
 #include "edgegate/front.h"
@@ -191,7 +192,11 @@ int eg_front_listen(eg_front_t *f, eg_listener_t *l, char *err, size_t errlen)
 
 void eg_front_unlisten(eg_listener_t *l)
 {
-    if (l->mhd)
-        MHD_quiesce_daemon(l->mhd);
+    /* libmicrohttpd stops accepting and hands the listening socket over: closed, so that the
+     * kernel refuses new connections instead of holding them in the backlog, unanswered,
+     * until the drain is over */
+    MHD_socket s = l->mhd ? MHD_quiesce_daemon(l->mhd) : MHD_INVALID_SOCKET;
+    if (s != MHD_INVALID_SOCKET)
+        close(s);
 }
 

@@ -15,6 +15,7 @@
 #include "edgegate/common.h"
 #include "edgegate/front.h"
 #include "edgegate/pool.h"
+#include "edgegate/quota.h"
 
 static char *read_file(const char *path, char *err, size_t errlen)
 {
@@ -153,6 +154,7 @@ int main(int argc, char **argv)
         goto fail;
     f.cache = eg_cache_new((size_t)f.opt.cache_size);
     f.pool = eg_pool_new(f.opt.job_threads);
+    f.job_quota = eg_quota_new(f.opt.max_jobs_per_ip);
     f.routes = eg_route_cache_new(f.opt.route_cache > 0 ? (size_t)f.opt.route_cache : 1);
     memset(&oo, 0, sizeof(oo));
     oo.ca_file = f.opt.origin_ca;
@@ -226,6 +228,7 @@ fail:
     eg_policy_pool_stop(f.policy);
     eg_origin_pool_free(f.origins);
     eg_pool_free(f.pool); /* NULL when eg_front_stop freed it */
+    eg_quota_free(f.job_quota);
     eg_route_cache_free(f.routes);
     eg_cache_free(f.cache);
     eg_db_close(f.db);

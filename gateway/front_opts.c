@@ -108,6 +108,9 @@ static const opt_t options[] = {
     {"job-threads", "N", OT_INT, O(job_threads), 1, 65536, "256",
      "threads for what may wait (policy decisions, origin fetches, request and response "
      "bodies); a request that finds every one busy gets 503 with Retry-After"},
+    {"max-jobs-per-ip", "N", OT_INT, O(max_jobs_per_ip), 0, 65536, "64",
+     "job threads one viewer address may hold at once; past it that address gets 503 "
+     "(0: no limit)"},
     /* nginx's worker_connections, limit_conn, client_header_timeout and
      * client_body_timeout/send_timeout; front_main.c lowers --max-connections when the
      * descriptor limit cannot hold it */

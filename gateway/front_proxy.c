@@ -180,10 +180,13 @@ enum MHD_Result eg_proxy_stream(eg_req_t *rq)
     const eg_header_t *via = eg_http_find(&fx->h, "Via");
     struct MHD_Response *resp;
     if (strcmp(rq->method, "HEAD") == 0 || (fx->done && rq->prefix.len == 0))
+        /* a HEAD answer's length is the GET's: the origin's Content-Length, or unknown
+         * (libmicrohttpd then says chunked, as the origin did) */
         resp = MHD_create_response_from_callback(
-            fx->content_length >= 0 && fx->h.status != 204 && fx->h.status != 304
-                ? (uint64_t)fx->content_length
-                : 0,
+            fx->h.status == 204 || fx->h.status == 304 ? 0
+            : fx->content_length >= 0                 ? (uint64_t)fx->content_length
+            : strcmp(rq->method, "HEAD") == 0         ? MHD_SIZE_UNKNOWN
+                                                      : 0,
             1024, no_body, rq, NULL);
     else if (fx->done) { /* all of it is in rq->prefix */
         rq->s_eof = 1;
@@ -224,7 +227,9 @@ enum MHD_Result eg_proxy_forward(eg_req_t *rq, int retryable)
     int status = 502;
     eg_fwd_viewer_t v;
     eg_req_viewer(rq, &v);
-    eg_fwd_head(&rq->head, rq->route, &v, 0, 0, 0, 0);
+    /* "Content-Length: 0" is a body, if an empty one: an origin may want it said (a POST
+     * without a length may get 411) */
+    eg_fwd_head(&rq->head, rq->route, &v, 0, eg_req_header(rq, "Content-Length") != NULL, 0, 0);
     if (eg_proxy_start(rq, retryable, &status, err, sizeof(err)) < 0) {
         eg_log_error("request %s: %s", rq->id, err);
         return eg_deliver_error(rq, status);
@@ -261,8 +266,9 @@ void eg_proxy_upload_end(eg_req_t *rq)
 }
 
 /* Sends the body as it comes, until it ended (0) or the viewer left (-1). A failure to send
- * is kept in *fail and the rest is read and dropped, so the viewer is answered. */
-static int send_body(eg_req_t *rq, int *fail)
+ * is kept in *fail (and its errno in *fail_errno) and the rest is read and dropped, so the
+ * viewer is answered. */
+static int send_body(eg_req_t *rq, int *fail, int *fail_errno)
 {
     eg_buf_t chunk = {0};
     int ended = 0, gone = 0;
@@ -286,6 +292,7 @@ static int send_body(eg_req_t *rq, int *fail)
         if (wake)
             MHD_resume_connection(rq->conn);
         if (chunk.len && !*fail && eg_fetch_send_body(rq->fetch, chunk.data, chunk.len) < 0) {
+            *fail_errno = errno;
             *fail = errno == ETIMEDOUT ? 504 : 502;
             eg_log_error("request %s: origin %s: sending the request body: %s", rq->id,
                          rq->route->domain, strerror(errno));
@@ -299,7 +306,7 @@ static int send_body(eg_req_t *rq, int *fail)
 void eg_proxy_upload(eg_req_t *rq)
 {
     char err[512];
-    int status = 502, fail = 0;
+    int status = 502, fail = 0, fail_errno = 0;
     eg_fwd_viewer_t v;
     if (eg_req_need_route(rq) < 0)
         return; /* answered: the unread body closes the connection */
@@ -318,17 +325,29 @@ void eg_proxy_upload(eg_req_t *rq)
     rq->state = RQ_UPLOAD;
     pthread_mutex_unlock(&rq->lock);
     MHD_resume_connection(rq->conn);
-    if (send_body(rq, &fail) < 0)
+    if (send_body(rq, &fail, &fail_errno) < 0)
         return; /* the viewer left mid-body: nobody to answer, nothing to resume */
     /* eg_proxy_upload_end has suspended the connection and made this a job again */
     if (!fail && eg_fetch_end_body(rq->fetch) < 0) {
+        fail_errno = errno;
         fail = errno == ETIMEDOUT ? 504 : 502;
         eg_log_error("request %s: origin %s: ending the request body", rq->id,
                      rq->route->domain);
+    }
+    /* An origin may answer before it has read the body (413, 401...) and close: its answer
+     * came before the reset, and is the viewer's rather than a 502. */
+    if (fail && (fail_errno == ECONNRESET || fail_errno == EPIPE) &&
+        eg_proxy_read_head(rq, 0, &status, err, sizeof(err)) == 0) {
+        eg_log_info("request %s: origin %s answered %d before reading the whole body", rq->id,
+                    rq->route->domain, rq->fetch->h.status);
+        fail = 0;
     }
     if (fail) {
         eg_deliver_error(rq, fail);
         return;
     }
-    relay(rq, 0);
+    if (fail_errno)
+        eg_proxy_stream(rq);
+    else
+        relay(rq, 0);
 }

@@ -15,6 +15,7 @@
 #include "edgegate/front_req.h"
 #include "edgegate/io.h"
 #include "edgegate/pool.h"
+#include "edgegate/quota.h"
 #include "edgegate/reqcheck.h"
 
 void eg_req_ref(eg_req_t *rq)
@@ -199,6 +200,10 @@ static void job_end(eg_req_t *rq)
         if (rq->stream)
             eg_proxy_pump(rq);
     }
+    if (rq->quota_taken) {
+        rq->quota_taken = 0;
+        eg_quota_give(rq->f->job_quota, client_ip(rq));
+    }
     eg_req_unref(rq); /* may be the last: eg_fetch_end then gives its connection back */
 }
 
@@ -209,10 +214,10 @@ static void job_main(void *arg)
     job_end(rq);
 }
 
-/* A full pool is logged once a second at most, with the count since. */
+/* A full pool (or an address at its bound) is logged once a second at most. */
 #define POOL_FULL_LOG_MS 1000
 
-static void log_pool_full(eg_req_t *rq)
+static void log_busy(eg_req_t *rq, int per_ip)
 {
     eg_front_t *f = rq->f;
     long long now = eg_now_ms(), last = __atomic_load_n(&f->pool_full_logged, __ATOMIC_RELAXED);
@@ -222,20 +227,35 @@ static void log_pool_full(eg_req_t *rq)
                                      __ATOMIC_RELAXED))
         return;
     eg_pool_stats(f->pool, &st);
-    eg_log_warn("request %s: 503: all %d job threads are busy (--job-threads); %llu requests "
-                "refused so far",
-                rq->id, f->opt.job_threads, st.refused);
+    if (per_ip)
+        eg_log_warn("request %s: 503: %s holds %d job threads (--max-jobs-per-ip)", rq->id,
+                    client_ip(rq), f->opt.max_jobs_per_ip);
+    else
+        eg_log_warn("request %s: 503: all %d job threads are busy (--job-threads); %llu "
+                    "requests refused so far",
+                    rq->id, f->opt.job_threads, st.refused);
 }
 
 /* rq->job in the pool; 0, or -1 with the 503 left in rq->ready. */
 static int pool_run(eg_req_t *rq)
 {
-    if (eg_pool_run(rq->f->pool, job_main, rq) == 0)
+    eg_front_t *f = rq->f;
+    int e;
+    if (eg_quota_take(f->job_quota, client_ip(rq)) < 0) {
+        log_busy(rq, 1);
+        eg_deliver_error(rq, 503);
+        return -1;
+    }
+    rq->quota_taken = 1;
+    if (eg_pool_run(f->pool, job_main, rq) == 0)
         return 0;
-    if (errno == EBUSY)
-        log_pool_full(rq);
+    e = errno;
+    rq->quota_taken = 0;
+    eg_quota_give(f->job_quota, client_ip(rq));
+    if (e == EBUSY)
+        log_busy(rq, 0);
     else
-        eg_log_error("request %s: 503: cannot start a job: %s", rq->id, strerror(errno));
+        eg_log_error("request %s: 503: cannot start a job: %s", rq->id, strerror(e));
     eg_deliver_error(rq, 503);
     return -1;
 }
@@ -250,9 +270,13 @@ static void decided(void *arg, eg_route_t *r, const char *err)
         eg_log_error("request %s: %s", rq->id, err);
         eg_deliver_error(rq, 502);
     } else {
+        enum MHD_Result ret;
         remember(rq, r);
         if (r->status)
             eg_deliver_final(rq, r);
+        else if (!rq->body && (r->cached_methods & eg_method_bit(rq->method)) &&
+                 eg_deliver_hit(rq, &ret))
+            ; /* a fresh hit needs no job: answered even while the pool is full */
         else if (pool_run(rq) == 0)
             return;
     }

@@ -63,6 +63,9 @@ struct eg_policy_pool {
     /* the reader: epoll over the slots' connections and wake, an eventfd for questions that
      * wait for a slot (pending, oldest first) */
     int ep, wake_fd;
+    /* the deadline the reader sleeps until (-1: none); under lock. A question sent at once
+     * with an earlier deadline wakes it, or a worker that never answers would hold it */
+    long long reader_until;
     pthread_t reader;
     int reader_running;
     question_t *pending, *pending_tail;
@@ -173,6 +176,7 @@ int eg_policy_pool_start(const eg_policy_opts_t *o, eg_policy_pool_t **out, char
         p->slots[k].lfd = -1;
     }
     p->ep = p->wake_fd = -1;
+    p->reader_until = -1;
     if (reader_start(p, err, errlen) < 0)
         goto fail;
     if (o->socket_path) {
@@ -624,6 +628,7 @@ static void *reader_main(void *arg)
         dispatch(p, &done);
         next = expire(p, &done);
         dispatch(p, &done); /* a slot a hung worker held is free again */
+        p->reader_until = next; /* what it sleeps until once tell() is done */
         if (p->stop && p->pending == NULL) {
             int busy = 0;
             for (int k = 0; k < p->n; k++)
@@ -709,7 +714,13 @@ void eg_policy_ask_async(eg_policy_pool_t *p, const eg_param_t *params, size_t n
                 continue;
             s->kept = 1;
             if (slot_send(p, k, q, 0) == 0) {
+                /* the reader must time this question out: wake it when it sleeps longer */
+                wake = p->reader_until < 0 || p->reader_until > q->deadline;
+                if (wake)
+                    p->reader_until = 0;
                 pthread_mutex_unlock(&p->lock);
+                if (wake)
+                    reader_wake(p);
                 return;
             }
             /* dead (the worker restarted), or full: the reader connects again */

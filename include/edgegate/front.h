@@ -37,6 +37,7 @@ typedef struct {
     int route_cache;
     int threads;
     int job_threads; /* the bound of the job pool (pool.c) */
+    int max_jobs_per_ip; /* jobs one viewer address may hold at once; 0: no bound */
     /* --viewer-security-policy: CloudFront's policy name and the GnuTLS priority string it
      * maps to; both borrowed from front_opts.c's static table */
     const char *viewer_policy;
@@ -71,6 +72,7 @@ typedef struct eg_front {
     unsigned long long requests; /* atomic counter for request ids */
     int jobs; /* atomic: requests that started a job and are not freed yet */
     struct eg_pool *pool; /* the job threads; owned */
+    struct eg_quota *job_quota; /* jobs held per viewer address (quota.c); owned */
     long long pool_full_logged; /* atomic: ms (monotonic) a full pool was last logged */
     char run_dir[256];
     int own_run_dir;

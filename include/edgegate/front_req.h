@@ -59,6 +59,7 @@ typedef struct eg_req {
     struct MHD_Response *ready; /* owned until queued */
     int ready_status;
     int stream;                 /* the job goes on as the pump once its answer is queued */
+    int quota_taken;            /* holds one of its address's jobs (f->job_quota) */
     /* the request body on its way: the event thread fills ubuf, the upload job drains it */
     pthread_mutex_t lock;
     pthread_cond_t room;        /* the pump: the viewer took some; the upload job: data came */

@@ -122,7 +122,8 @@ def a_stalled_origin_holds_at_most_job_threads_and_the_rest_get_503(env):
     env.egctl("origin", "add", "o", "--domain", "127.0.0.1", "--http-port", str(o.port),
               "--read-timeout", "60")
     env.egctl("behavior", "set", "*", "--origin", "o")
-    gw = env.gateway("--job-threads", str(BOUND), "--max-connections-per-ip", "0")
+    gw = env.gateway("--job-threads", str(BOUND), "--max-connections-per-ip", "0",
+                     "--max-jobs-per-ip", "0")
     r = request(gw.http, "GET", "/warm")  # one decision and one fetch: the pool has a thread
     assert r.status == 200 and r.body == b"fine", r
     base = threads_of(gw.pid)
@@ -156,6 +157,117 @@ def a_stalled_origin_holds_at_most_job_threads_and_the_rest_get_503(env):
     o2 = env.scripted_origin(stall_answer)
     env.egctl("origin", "set", "o", "--http-port", str(o2.port))
     assert eventually(lambda: request(gw.http, "GET", "/after").status == 200, timeout=10)
+
+
+def raw_from(addr, port, data):
+    s = socket.socket()
+    s.bind((addr, 0))
+    s.connect(("127.0.0.1", port))
+    s.sendall(data)
+    return s
+
+
+@test
+@within(120)
+def one_address_cannot_take_every_job_thread(env):
+    o = env.scripted_origin(stall_answer)
+    env.egctl("origin", "add", "o", "--domain", "127.0.0.1", "--http-port", str(o.port),
+              "--read-timeout", "60")
+    env.egctl("behavior", "set", "*", "--origin", "o", "--methods", ALL_METHODS)
+    gw = env.gateway("--job-threads", "16", "--max-jobs-per-ip", "4")
+    # slow uploads from one address: each holds a job while its body trickles
+    slow = [raw_from("127.0.0.2", gw.http, b"POST /up/%d HTTP/1.1\r\nHost: localhost\r\n"
+                     b"Content-Length: 1000\r\n\r\nab" % i) for i in range(10)]
+    time.sleep(2)
+    answered = [s for s in slow if select.select([s], [], [], 0)[0]]
+    assert len(answered) == 6, "%d of 10 slow uploads were refused, want 6" % len(answered)
+    for s in answered:
+        head = s.recv(4096)
+        assert head.startswith(b"HTTP/1.1 503 ") and b"Retry-After: 2" in head, head
+    # another address still gets jobs: a request that waits on the origin, and one answered
+    held = raw_from("127.0.0.1", gw.http, b"GET /slow/x HTTP/1.1\r\nHost: localhost\r\n\r\n")
+    r = request(gw.http, "GET", "/fine")
+    assert r.status == 200 and r.body == b"fine", r
+    assert not select.select([held], [], [], 1)[0], "the other address was refused too"
+    assert "127.0.0.2 holds 4 job threads (--max-jobs-per-ip)" in env.log("edgegate"), \
+        env.log("edgegate")[-2000:]
+    for s in slow + [held]:
+        s.close()
+
+
+def cache_or_stall(req):
+    if req.line.startswith("GET /slow/"):
+        return None
+    return http_response(200, [("Cache-Control", "max-age=600")], b"cached")
+
+
+@test
+@within(120)
+def a_fresh_hit_is_served_while_every_job_thread_waits(env):
+    o = env.scripted_origin(cache_or_stall)
+    env.egctl("origin", "add", "o", "--domain", "127.0.0.1", "--http-port", str(o.port),
+              "--read-timeout", "60")
+    env.egctl("behavior", "set", "*", "--origin", "o")
+    gw = env.gateway("--job-threads", "4", "--max-jobs-per-ip", "0")
+    r = request(gw.http, "GET", "/c/x")
+    assert r.status == 200 and r.header("X-Cache") == "Miss from edgegate", r
+    held = [raw_from("127.0.0.1", gw.http, b"GET /slow/%d HTTP/1.1\r\nHost: a\r\n\r\n" % i)
+            for i in range(4)]
+    o.wait_requests(5, timeout=10)
+    assert o.count() == 5, o.count()
+    # the pool is full; a Host never seen before needs a decision the front does not
+    # remember, and the object is fresh: no job is needed to answer it
+    for host in ("b", "c.example"):
+        c = Conn(gw.http)
+        r = c.request("GET", "/c/x", host=host)
+        assert r.status == 200 and r.body == b"cached" and \
+            r.header("X-Cache") == "Hit from edgegate", (host, r)
+        c.close()
+    for s in held:
+        s.close()
+
+
+class EarlyAnswerOrigin:
+    """Reads a request head, answers 413 at once and closes with the body unread (the kernel
+    then resets the connection), as an origin with a body size limit does."""
+
+    def __init__(self):
+        self.srv = socket.socket()
+        self.srv.bind(("127.0.0.1", 0))
+        self.srv.listen(8)
+        self.port = self.srv.getsockname()[1]
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            try:
+                c, _ = self.srv.accept()
+            except OSError:
+                return
+            buf = b""
+            while b"\r\n\r\n" not in buf:
+                chunk = c.recv(65536)
+                if not chunk:
+                    break
+                buf += chunk
+            c.sendall(b"HTTP/1.1 413 Payload Too Large\r\nContent-Length: 9\r\n"
+                      b"Connection: close\r\n\r\ntoo large")
+            time.sleep(0.2)
+            c.close()
+
+
+@test
+@within(60)
+def an_origin_that_answers_before_reading_the_body_is_heard(env):
+    o = EarlyAnswerOrigin()
+    env.egctl("origin", "add", "o", "--domain", "127.0.0.1", "--http-port", str(o.port))
+    env.egctl("behavior", "set", "*", "--origin", "o", "--methods", ALL_METHODS)
+    gw = env.gateway()
+    body = b"x" * (16 << 20)
+    r = request(gw.http, "POST", "/big", body=body, headers={"Content-Length": str(len(body))})
+    assert r.status == 413 and r.body == b"too large", r
+    assert r.header("X-Cache") == "Miss from edgegate", r
+    o.srv.close()
 
 
 def echo_digest(req):

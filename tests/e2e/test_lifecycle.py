@@ -6,6 +6,7 @@ test_viewer.py (worker_killed_between_requests_costs_no_viewer_a_502), with the 
 client's other failures."""
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -120,6 +121,13 @@ def sigterm_under_load_lets_requests_in_flight_finish(env):
     assert r.status == 200 and r.body == b"fast /fast/during\n", r
     assert r.header("Connection", "").lower() == "close", r
     kept.close()
+    # a new viewer is refused at once, not left in the kernel's backlog until the exit
+    for port in (gw.http, gw.https):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=2).close()
+            assert False, "a new connection to %d was accepted while draining" % port
+        except ConnectionRefusedError:
+            pass
     try:
         rc = gw.wait(SLOW + 5)
     except subprocess.TimeoutExpired:

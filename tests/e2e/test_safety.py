@@ -945,5 +945,28 @@ def a_redirect_whose_location_would_be_too_long_is_414(env):
     untouched(o, "a redirect")
 
 
+
+def framing_answer(req):
+    if req.method == "HEAD":  # the GET would be chunked: the HEAD says so, with no body
+        return b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nCache-Control: no-store\r\n\r\n"
+    return http_response(200, [("Cache-Control", "no-store")], b"got %d" % len(req.body))
+
+
+@test
+def framing_says_what_the_origin_said(env):
+    o, gw = plain_setup(env, "--methods", "GET,HEAD,OPTIONS,PUT,POST,PATCH,DELETE",
+                        handler=framing_answer)
+    # a HEAD whose GET is chunked has no length to give: not "Content-Length: 0"
+    r = one(gw.http, raw_get("/h", method="HEAD"), head=True)
+    assert r.status == 200 and r.header("Content-Length") is None, r
+    assert r.header("Transfer-Encoding", "").lower() == "chunked", r
+    # an empty body, said with "Content-Length: 0", is said so to the origin
+    for k, method in enumerate(("POST", "PUT")):
+        r = one(gw.http, raw_get("/e", method=method, extra=b"Content-Length: 0\r\n"))
+        assert r.status == 200 and r.body == b"got 0", r
+        got = last_request(o, 2 + k)
+        assert got.method == method and got.header("Content-Length") == "0", got
+        assert got.header("Transfer-Encoding") is None, got
+
 if __name__ == "__main__":
     sys.exit(main())

@@ -344,6 +344,31 @@ def worker_killed_between_requests_costs_no_viewer_a_502(env):
 
 
 @test
+def a_worker_that_hangs_gives_502_at_the_policy_timeout_and_is_replaced(env):
+    # the question goes straight to an idle kept connection; the worker never answers
+    policy_table_setup(env)
+    gw = env.gateway("--route-cache", "0", "--policy-timeout", "2")
+    assert request(gw.http, "GET", "/index.html").status == 200
+    time.sleep(0.5)  # the policy client has nothing in flight, nothing to time out
+    pids = worker_pids(gw)
+    assert len(pids) == 1, pids
+    os.kill(int(pids[0]), signal.SIGSTOP)
+    try:
+        t0 = time.time()
+        c = Conn(gw.http, timeout=8)
+        r = c.request("GET", "/index.html")
+        took = time.time() - t0
+        assert r.status == 502 and r.header("X-Cache") == "Error from edgegate", r
+        assert 1.5 < took < 4, "answered after %.1f s; --policy-timeout is 2" % took
+        c.close()
+    finally:
+        os.kill(int(pids[0]), signal.SIGCONT)
+    assert eventually(lambda: dead(pids[0]), 3), "the hung worker was not killed"
+    assert eventually(lambda: request(gw.http, "GET", "/index.html").status == 200, 5)
+    assert "did not answer in time" in env.log("edgegate"), env.log("edgegate")
+
+
+@test
 def a_broken_worker_still_gives_502_after_one_retry_at_most(env):
     policy_table_setup(env)
     w = PolicyRelay(env)
