@@ -126,6 +126,7 @@ def a_stalled_origin_holds_at_most_job_threads_and_the_rest_get_503(env):
                      "--max-jobs-per-ip", "0")
     r = request(gw.http, "GET", "/warm")  # one decision and one fetch: the pool has a thread
     assert r.status == 200 and r.body == b"fine", r
+    time.sleep(0.3)  # that thread is idle again a moment after the answer went out
     base = threads_of(gw.pid)
     held = []
     for i in range(STALLED):
@@ -211,6 +212,7 @@ def a_fresh_hit_is_served_while_every_job_thread_waits(env):
     gw = env.gateway("--job-threads", "4", "--max-jobs-per-ip", "0")
     r = request(gw.http, "GET", "/c/x")
     assert r.status == 200 and r.header("X-Cache") == "Miss from edgegate", r
+    time.sleep(0.3)  # the fill's thread is idle again a moment after the answer went out
     held = [raw_from("127.0.0.1", gw.http, b"GET /slow/%d HTTP/1.1\r\nHost: a\r\n\r\n" % i)
             for i in range(4)]
     o.wait_requests(5, timeout=10)
