@@ -330,24 +330,22 @@ static void slot_drop(eg_policy_pool_t *p, int k, int kill_worker)
     }
 }
 
-/* Sends all of q on slot k's connection (a question is far smaller than a socket's buffer,
- * so this waits only when the worker stopped reading; never when may_wait is 0). Under the
- * lock. */
-static int slot_send(eg_policy_pool_t *p, int k, question_t *q, int may_wait)
+/* Sends all of q on slot k's connection without waiting (the caller may be an event thread,
+ * and holds the lock the event threads take): a slot holds one question at a time, far
+ * smaller than a socket's buffer, so a send that would wait means the worker is not reading
+ * and counts as a failure. Under the lock. */
+static int slot_send(eg_policy_pool_t *p, int k, question_t *q)
 {
     slot_t *s = &p->slots[k];
     const char *buf = q->req.data;
     size_t len = q->req.len;
     while (len > 0) {
-        ssize_t n = send(s->fd, buf, len, MSG_NOSIGNAL);
+        ssize_t n = send(s->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (n > 0) {
             buf += n;
             len -= (size_t)n;
         } else if (n < 0 && errno == EINTR) {
             continue;
-        } else if (n < 0 && errno == EAGAIN && may_wait) {
-            if (eg_wait_fd(s->fd, POLLOUT, q->deadline) < 0)
-                return -1;
         } else {
             return -1;
         }
@@ -535,13 +533,13 @@ static void dispatch(eg_policy_pool_t *p, done_t **done)
                    strerror(errno));
             continue;
         }
-        if (slot_send(p, k, q, 1) < 0) {
+        if (slot_send(p, k, q) < 0) {
             int e = errno;
             p->slots[k].busy = 1; /* for slot_failed */
             p->slots[k].q = q;
             p->slots[k].in.len = 0;
             slot_failed(p, k, p->slots[k].kept && peer_gone(e), 0, done,
-                        e == ETIMEDOUT ? "did not read the question in time" : strerror(e));
+                        e == EAGAIN ? "is not reading its questions" : strerror(e));
         }
     }
 }
@@ -713,7 +711,7 @@ void eg_policy_ask_async(eg_policy_pool_t *p, const eg_param_t *params, size_t n
             if (s->busy || s->fd < 0)
                 continue;
             s->kept = 1;
-            if (slot_send(p, k, q, 0) == 0) {
+            if (slot_send(p, k, q) == 0) {
                 /* the reader must time this question out: wake it when it sleeps longer */
                 wake = p->reader_until < 0 || p->reader_until > q->deadline;
                 if (wake)
