@@ -46,6 +46,7 @@ typedef struct {
     eg_buf_t in;   /* what came back so far */
     int lfd;       /* spawned: the worker's listening socket (kept open here) */
     pid_t pid;     /* spawned: the worker, 0 when not running */
+    pid_t killed;  /* the worker slot_drop last killed: killed (and logged) once */
     time_t started;
     char path[108];
 } slot_t;
@@ -114,6 +115,7 @@ static int spawn(eg_policy_pool_t *p, int k)
         _exit(127);
     }
     s->pid = pid;
+    s->killed = 0;
     s->started = time(NULL);
     return 0;
 }
@@ -324,9 +326,10 @@ static void slot_drop(eg_policy_pool_t *p, int k, int kill_worker)
         close(s->fd);
         s->fd = -1;
     }
-    if (kill_worker && p->spawned && s->pid > 0) {
+    if (kill_worker && p->spawned && s->pid > 0 && s->pid != s->killed) {
         eg_log_error("policy worker %d (pid %d) misbehaved; killing it", k, (int)s->pid);
         kill(s->pid, SIGKILL);
+        s->killed = s->pid; /* until the supervisor has reaped it and started another */
     }
 }
 
