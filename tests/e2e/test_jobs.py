@@ -18,16 +18,17 @@ from harness import Conn, eventually, http_response, main, request, test, within
 ALL_METHODS = "GET,HEAD,OPTIONS,PUT,POST,PATCH,DELETE"
 
 
-class DeafOrigin:
-    """Accepts connections and never reads from them: a request body fills the socket
-    buffers and then every write to it waits."""
+class RawOrigin:
+    """A listener on 127.0.0.1 that hands each accepted connection to on_conn, in its
+    accepting thread (one connection at a time)."""
 
-    def __init__(self):
+    def __init__(self, on_conn):
         self.srv = socket.socket()
         self.srv.bind(("127.0.0.1", 0))
         self.srv.listen(16)
         self.port = self.srv.getsockname()[1]
         self.conns = []
+        self.on_conn = on_conn
         threading.Thread(target=self._accept, daemon=True).start()
 
     def _accept(self):
@@ -36,13 +37,19 @@ class DeafOrigin:
                 c, _ = self.srv.accept()
             except OSError:
                 return
-            c.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
             self.conns.append(c)
+            self.on_conn(c)
 
     def close(self):
         self.srv.close()
         for c in self.conns:
             c.close()
+
+
+def deaf_origin():
+    """Accepts connections and never reads from them: a request body fills the socket
+    buffers and then every write to it waits."""
+    return RawOrigin(lambda c: c.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096))
 
 
 def cached_answer(req):
@@ -56,7 +63,7 @@ def threads_of(pid):
 @test
 @within(120)
 def an_origin_that_never_reads_a_body_delays_no_other_viewer(env):
-    deaf = DeafOrigin()
+    deaf = deaf_origin()
     o = env.scripted_origin(cached_answer)
     env.egctl("origin", "add", "deaf", "--domain", "127.0.0.1", "--http-port", str(deaf.port),
               "--read-timeout", "60")
@@ -229,39 +236,25 @@ def a_fresh_hit_is_served_while_every_job_thread_waits(env):
         s.close()
 
 
-class EarlyAnswerOrigin:
+def answer_early(c):
     """Reads a request head, answers 413 at once and closes with the body unread (the kernel
     then resets the connection), as an origin with a body size limit does."""
-
-    def __init__(self):
-        self.srv = socket.socket()
-        self.srv.bind(("127.0.0.1", 0))
-        self.srv.listen(8)
-        self.port = self.srv.getsockname()[1]
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self):
-        while True:
-            try:
-                c, _ = self.srv.accept()
-            except OSError:
-                return
-            buf = b""
-            while b"\r\n\r\n" not in buf:
-                chunk = c.recv(65536)
-                if not chunk:
-                    break
-                buf += chunk
-            c.sendall(b"HTTP/1.1 413 Payload Too Large\r\nContent-Length: 9\r\n"
-                      b"Connection: close\r\n\r\ntoo large")
-            time.sleep(0.2)
-            c.close()
+    buf = b""
+    while b"\r\n\r\n" not in buf:
+        chunk = c.recv(65536)
+        if not chunk:
+            break
+        buf += chunk
+    c.sendall(b"HTTP/1.1 413 Payload Too Large\r\nContent-Length: 9\r\n"
+              b"Connection: close\r\n\r\ntoo large")
+    time.sleep(0.2)
+    c.close()
 
 
 @test
 @within(60)
 def an_origin_that_answers_before_reading_the_body_is_heard(env):
-    o = EarlyAnswerOrigin()
+    o = RawOrigin(answer_early)
     env.egctl("origin", "add", "o", "--domain", "127.0.0.1", "--http-port", str(o.port))
     env.egctl("behavior", "set", "*", "--origin", "o", "--methods", ALL_METHODS)
     gw = env.gateway()
@@ -269,7 +262,7 @@ def an_origin_that_answers_before_reading_the_body_is_heard(env):
     r = request(gw.http, "POST", "/big", body=body, headers={"Content-Length": str(len(body))})
     assert r.status == 413 and r.body == b"too large", r
     assert r.header("X-Cache") == "Miss from edgegate", r
-    o.srv.close()
+    o.close()
 
 
 def echo_digest(req):
