@@ -116,6 +116,15 @@ def stall_answer(req):
     return http_response(200, [("Cache-Control", "no-store")], b"fine")
 
 
+def stalling_setup(env, handler, *gw_args, methods=None):
+    """A scripted origin (60 s read timeout) behind the default behavior, and the gateway."""
+    o = env.scripted_origin(handler)
+    env.egctl("origin", "add", "o", "--domain", "127.0.0.1", "--http-port", str(o.port),
+              "--read-timeout", "60")
+    env.egctl("behavior", "set", "*", "--origin", "o", *(("--methods", methods) if methods else ()))
+    return o, env.gateway(*gw_args)
+
+
 STALLED, BOUND = 800, 64
 
 
@@ -125,12 +134,8 @@ def a_stalled_origin_holds_at_most_job_threads_and_the_rest_get_503(env):
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < STALLED + 256:
         resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, STALLED + 1024), hard))
-    o = env.scripted_origin(stall_answer)
-    env.egctl("origin", "add", "o", "--domain", "127.0.0.1", "--http-port", str(o.port),
-              "--read-timeout", "60")
-    env.egctl("behavior", "set", "*", "--origin", "o")
-    gw = env.gateway("--job-threads", str(BOUND), "--max-connections-per-ip", "0",
-                     "--max-jobs-per-ip", "0")
+    o, gw = stalling_setup(env, stall_answer, "--job-threads", str(BOUND),
+                           "--max-connections-per-ip", "0", "--max-jobs-per-ip", "0")
     r = request(gw.http, "GET", "/warm")  # one decision and one fetch: the pool has a thread
     assert r.status == 200 and r.body == b"fine", r
     time.sleep(0.3)  # that thread is idle again a moment after the answer went out
@@ -178,11 +183,8 @@ def raw_from(addr, port, data):
 @test
 @within(120)
 def one_address_cannot_take_every_job_thread(env):
-    o = env.scripted_origin(stall_answer)
-    env.egctl("origin", "add", "o", "--domain", "127.0.0.1", "--http-port", str(o.port),
-              "--read-timeout", "60")
-    env.egctl("behavior", "set", "*", "--origin", "o", "--methods", ALL_METHODS)
-    gw = env.gateway("--job-threads", "16", "--max-jobs-per-ip", "4")
+    o, gw = stalling_setup(env, stall_answer, "--job-threads", "16", "--max-jobs-per-ip", "4",
+                           methods=ALL_METHODS)
     # slow uploads from one address: each holds a job while its body trickles
     slow = [raw_from("127.0.0.2", gw.http, b"POST /up/%d HTTP/1.1\r\nHost: localhost\r\n"
                      b"Content-Length: 1000\r\n\r\nab" % i) for i in range(10)]
@@ -212,11 +214,7 @@ def cache_or_stall(req):
 @test
 @within(120)
 def a_fresh_hit_is_served_while_every_job_thread_waits(env):
-    o = env.scripted_origin(cache_or_stall)
-    env.egctl("origin", "add", "o", "--domain", "127.0.0.1", "--http-port", str(o.port),
-              "--read-timeout", "60")
-    env.egctl("behavior", "set", "*", "--origin", "o")
-    gw = env.gateway("--job-threads", "4", "--max-jobs-per-ip", "0")
+    o, gw = stalling_setup(env, cache_or_stall, "--job-threads", "4", "--max-jobs-per-ip", "0")
     r = request(gw.http, "GET", "/c/x")
     assert r.status == 200 and r.header("X-Cache") == "Miss from edgegate", r
     time.sleep(0.3)  # the fill's thread is idle again a moment after the answer went out
