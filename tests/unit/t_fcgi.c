@@ -13,6 +13,7 @@
 #include "tap.h"
 /* the client is the edgegate program's, not libegcore's: compiled in here, as t_http does */
 #include "../../gateway/policy_client.c"
+#include "../../gateway/policy_ask.c"
 
 /* A stand-in policy worker on a Unix socket. script[i] says what it does on the i-th
  * connection it accepts, one letter per request: 'a' reads it and answers; 'r' reads it and
