@@ -154,11 +154,16 @@ enum MHD_Result eg_deliver_options_asterisk(eg_req_t *rq)
 
 /* --- the cache ------------------------------------------------------------------------------ */
 
-static void cache_key(eg_req_t *rq, eg_buf_t *k)
+/* The request's cache key, built once: the event thread's or the reader's hit check and the
+ * job's fill use the same. */
+static const eg_buf_t *cache_key(eg_req_t *rq)
 {
-    eg_fwd_viewer_t v;
-    eg_req_viewer(rq, &v);
-    eg_fwd_cache_key(k, rq->route, &v);
+    if (rq->ckey.len == 0) {
+        eg_fwd_viewer_t v;
+        eg_req_viewer(rq, &v);
+        eg_fwd_cache_key(&rq->ckey, rq->route, &v);
+    }
+    return &rq->ckey;
 }
 
 static void obj_release(void *cls)
@@ -260,11 +265,8 @@ static enum MHD_Result serve_object(eg_req_t *rq, eg_cache_obj_t *o, const char 
 
 int eg_deliver_hit(eg_req_t *rq, enum MHD_Result *ret)
 {
-    eg_buf_t key = {0};
-    eg_cache_obj_t *o;
-    cache_key(rq, &key);
-    o = eg_cache_get(rq->f->cache, key.data, key.len);
-    eg_buf_free(&key);
+    const eg_buf_t *key = cache_key(rq);
+    eg_cache_obj_t *o = eg_cache_get(rq->f->cache, key->data, key->len);
     if (o == NULL || !eg_cache_obj_fresh(o)) {
         eg_cache_obj_unref(o);
         return 0;
@@ -280,7 +282,7 @@ enum MHD_Result eg_deliver_cached(eg_req_t *rq)
 {
     eg_front_t *f = rq->f;
     const eg_route_t *r = rq->route;
-    eg_buf_t key = {0};
+    const eg_buf_t *key = cache_key(rq);
     eg_cache_obj_t *o;
     eg_cache_flight_t *flight = NULL;
     eg_fwd_viewer_t v;
@@ -291,20 +293,18 @@ enum MHD_Result eg_deliver_cached(eg_req_t *rq)
     unsigned long long purges;
 
     eg_req_viewer(rq, &v);
-    eg_fwd_cache_key(&key, r, &v);
-    o = eg_cache_get(f->cache, key.data, key.len);
+    o = eg_cache_get(f->cache, key->data, key->len);
     if (o && eg_cache_obj_fresh(o)) {
         ret = serve_object(rq, o, "Hit from edgegate", 1);
         goto out;
     }
     if (strcmp(rq->method, "HEAD") == 0) { /* a HEAD answer has no body to store */
         eg_cache_obj_unref(o);
-        eg_buf_free(&key);
         return eg_proxy_forward(rq, 1);
     }
-    if (eg_cache_flight_begin(f->cache, key.data, key.len, (r->read_timeout + 10) * 1000,
+    if (eg_cache_flight_begin(f->cache, key->data, key->len, (r->read_timeout + 10) * 1000,
                               &flight) == 0) {
-        eg_cache_obj_t *again = eg_cache_get(f->cache, key.data, key.len);
+        eg_cache_obj_t *again = eg_cache_get(f->cache, key->data, key->len);
         if (again && eg_cache_obj_fresh(again)) {
             eg_cache_obj_unref(o);
             o = again;
@@ -355,7 +355,7 @@ enum MHD_Result eg_deliver_cached(eg_req_t *rq)
             goto out;
         }
         if (rq->fetch->done) {
-            eg_cache_obj_t *fresh = eg_cache_obj_new(key.data, key.len, &rq->fetch->h,
+            eg_cache_obj_t *fresh = eg_cache_obj_new(key->data, key->len, &rq->fetch->h,
                                                      rq->prefix.data ? rq->prefix.data : "",
                                                      rq->prefix.len, ttl);
             /* an invalidation (or a deleted distribution) since the fetch began: served to
@@ -374,6 +374,5 @@ enum MHD_Result eg_deliver_cached(eg_req_t *rq)
 out:
     eg_cache_flight_end(f->cache, flight);
     eg_cache_obj_unref(o);
-    eg_buf_free(&key);
     return ret;
 }

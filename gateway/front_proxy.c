@@ -308,9 +308,7 @@ void eg_proxy_upload(eg_req_t *rq)
     char err[512];
     int status = 502, fail = 0, fail_errno = 0;
     eg_fwd_viewer_t v;
-    if (eg_req_need_route(rq) < 0)
-        return; /* answered: the unread body closes the connection */
-    eg_proxy_target(rq);
+    eg_proxy_target(rq); /* the route is a forward: a job runs only then */
     eg_req_viewer(rq, &v);
     eg_fwd_head(&rq->head, rq->route, &v, 0, 1, rq->chunked, rq->body_len);
     if (eg_proxy_start(rq, 0, &status, err, sizeof(err)) < 0) {

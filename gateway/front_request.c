@@ -41,6 +41,7 @@ void eg_req_unref(eg_req_t *rq)
     eg_buf_free(&rq->sbuf);
     eg_buf_free(&rq->ubuf);
     eg_buf_free(&rq->rkey);
+    eg_buf_free(&rq->ckey);
     pthread_mutex_destroy(&rq->lock);
     pthread_cond_destroy(&rq->room);
     free(rq->uri);
@@ -154,29 +155,6 @@ static void question(eg_req_t *rq, question_t *q)
     if (rq->host)
         q->v[n++] = (eg_param_t){"HTTP_HOST", rq->host};
     q->n = n;
-}
-
-int eg_req_need_route(eg_req_t *rq)
-{
-    char err[512];
-    if (rq->route == NULL && (rq->route = remembered(rq)) == NULL) {
-        question_t q;
-        question(rq, &q);
-        if (eg_policy_ask(rq->f->policy, q.v, q.n, &rq->route, err, sizeof(err)) < 0)
-            eg_log_error("request %s: %s", rq->id, err);
-        else
-            remember(rq, rq->route);
-        eg_buf_free(&q.target);
-    }
-    if (rq->route == NULL) {
-        eg_deliver_error(rq, 502);
-        return -1;
-    }
-    if (rq->route->status) {
-        eg_deliver_final(rq, rq->route);
-        return -1;
-    }
-    return 0;
 }
 
 /* --- jobs: what may wait, while the connection is suspended --------------------------------- */
@@ -315,11 +293,9 @@ enum MHD_Result eg_req_run_job(eg_req_t *rq, void (*fn)(eg_req_t *))
     return MHD_YES;
 }
 
-/* A request without a body: route, then cache or origin. */
+/* A request without a body, its route a forward (a job runs only then): cache or origin. */
 static void job_forward(eg_req_t *rq)
 {
-    if (eg_req_need_route(rq) < 0)
-        return;
     eg_proxy_target(rq);
     if (rq->route->cached_methods & eg_method_bit(rq->method)) {
         eg_deliver_cached(rq);

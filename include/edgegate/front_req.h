@@ -43,6 +43,7 @@ typedef struct eg_req {
     char method[16];
     char version[16];
     eg_buf_t rkey;     /* the route cache's key for this request */
+    eg_buf_t ckey;     /* the object cache's key, once the route is known (front_deliver.c) */
     eg_route_t *route; /* owned reference */
     eg_fetch_t *fetch; /* owned */
     eg_origin_target_t target;
@@ -77,9 +78,6 @@ void eg_req_unref(eg_req_t *rq);
 const char *eg_req_header(const eg_req_t *rq, const char *name);
 /* What fwd.c's builders need to know of the viewer. */
 void eg_req_viewer(const eg_req_t *rq, eg_fwd_viewer_t *v);
-/* In a job: the route (remembered or asked for); -1 when the answer is already left (a
- * final, or 502 when no worker answered). */
-int eg_req_need_route(eg_req_t *rq);
 /* Runs fn in the job pool while the connection is suspended; 503 when it is full. */
 enum MHD_Result eg_req_run_job(eg_req_t *rq, void (*fn)(eg_req_t *));
 
@@ -102,7 +100,8 @@ int eg_proxy_read_head(eg_req_t *rq, int retryable, int *status, char *err, size
 enum MHD_Result eg_proxy_stream(eg_req_t *rq);
 enum MHD_Result eg_proxy_forward(eg_req_t *rq, int retryable);
 void eg_proxy_pump(eg_req_t *rq);
-/* The job for a request with a body: route, connect, send the body as it comes, answer. */
+/* The job for a request with a body, its route a forward: connect, send the body as it
+ * comes, answer. */
 void eg_proxy_upload(eg_req_t *rq);
 /* The event thread's side of a body: buffers it, and suspends the connection while the
  * job is behind. */
