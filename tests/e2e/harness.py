@@ -83,6 +83,15 @@ def wait_port(port, timeout=10.0, proc=None):
     raise RuntimeError("nothing listens on port %d" % port)
 
 
+def exited(pid):
+    """The process has exited (reaped, or a zombie waiting for its parent)."""
+    try:
+        with open("/proc/%s/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
 def eventually(fn, timeout=3.0, step=0.05):
     """Calls fn until it returns a true value or the time is up; returns the last value."""
     end = time.time() + timeout

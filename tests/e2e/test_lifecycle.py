@@ -13,8 +13,8 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (Conn, eventually, http_response, main, request, test,  # noqa: E402
-                     within)
+from harness import (Conn, eventually, exited, http_response, main, request,  # noqa: E402
+                     test, within)
 
 SLOW = 2.0            # seconds the origin takes to answer a slow request
 BIG = 400 * 1024      # more than the pump reads ahead (256 KiB): streamed through it
@@ -44,15 +44,6 @@ def slow_origin(env):
 def children(pid):
     return subprocess.run(["pgrep", "-P", str(pid)], capture_output=True,
                           text=True).stdout.split()
-
-
-def gone(pid):
-    """The process has exited (reaped, or a zombie waiting for its parent)."""
-    try:
-        with open("/proc/%s/stat" % pid) as f:
-            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
-    except OSError:
-        return True
 
 
 def stop(gw, limit):
@@ -87,7 +78,7 @@ def an_idle_sigterm_exits_within_a_second(env):
     kept.close()
     assert rc == 0, "exit status %r after %.2f s" % (rc, took)
     assert took < 1.0, "an idle SIGTERM took %.2f s" % took
-    assert eventually(lambda: all(gone(w) for w in workers), 2), "policy workers outlived it"
+    assert eventually(lambda: all(exited(w) for w in workers), 2), "policy workers outlived it"
     assert "shutting down" in env.log("edgegate"), env.log("edgegate")
 
 
@@ -168,7 +159,7 @@ def a_request_that_outlasts_the_drain_bound_does_not_hold_the_stop(env):
     assert rc == 0, "exit status %r after %.2f s" % (rc, took)
     assert DRAIN_S - 0.5 < took < DRAIN_S + 2, "stopped after %.2f s" % took
     assert "still in flight" in env.log("edgegate"), env.log("edgegate")[-2000:]
-    assert eventually(lambda: all(gone(w) for w in workers), 3), "policy worker outlived it"
+    assert eventually(lambda: all(exited(w) for w in workers), 3), "policy worker outlived it"
     t.join(5)
     assert out and isinstance(out[0], (EOFError, OSError)), out
 

@@ -10,7 +10,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (Conn, PolicyRelay, eventually, free_port, main,  # noqa: E402
+from harness import (Conn, PolicyRelay, eventually, exited, free_port, main,  # noqa: E402
                      request, test, wait_port)
 
 BODY_METHODS = ["POST", "PUT", "DELETE", "OPTIONS", "PATCH"]
@@ -300,15 +300,6 @@ def worker_pids(gw):
                           text=True).stdout.split()
 
 
-def dead(pid):
-    """The process has exited (reaped, or a zombie waiting for its parent)."""
-    try:
-        with open("/proc/%s/stat" % pid) as f:
-            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
-    except OSError:
-        return True
-
-
 @test
 def worker_killed_between_requests_costs_no_viewer_a_502(env):
     # the front keeps its connection to the worker; the worker dies between two requests:
@@ -325,7 +316,7 @@ def worker_killed_between_requests_costs_no_viewer_a_502(env):
         pids = worker_pids(gw)
         assert len(pids) == 1, pids
         os.kill(int(pids[0]), signal.SIGKILL)
-        assert eventually(lambda: dead(pids[0]), 2), "worker %s still runs" % pids[0]
+        assert eventually(lambda: exited(pids[0]), 2), "worker %s still runs" % pids[0]
         t0 = time.time()
         r = c.request("GET", "/index.html") if i % 2 else request(gw.http, "GET", "/api/x")
         took = time.time() - t0
@@ -363,7 +354,7 @@ def a_worker_that_hangs_gives_502_at_the_policy_timeout_and_is_replaced(env):
         c.close()
     finally:
         os.kill(int(pids[0]), signal.SIGCONT)
-    assert eventually(lambda: dead(pids[0]), 3), "the hung worker was not killed"
+    assert eventually(lambda: exited(pids[0]), 3), "the hung worker was not killed"
     assert eventually(lambda: request(gw.http, "GET", "/index.html").status == 200, 5)
     assert "did not answer in time" in env.log("edgegate"), env.log("edgegate")
 
