@@ -2,6 +2,7 @@
  * immutable once stored and reference-counted, so a response keeps its object alive after
  * an eviction or an invalidation without copying. */
 #include <ctype.h>
+#include <limits.h>
 #include <pthread.h>
 #include <strings.h>
 
@@ -60,7 +61,10 @@ void eg_cache_obj_unref(eg_cache_obj_t *o)
         free(o->headers[i].value);
     }
     free(o->headers);
-    free(o->body);
+    if (o->body_owner)
+        eg_cache_obj_unref(o->body_owner);
+    else
+        free(o->body);
     free(o->key);
     free(o);
 }
@@ -255,214 +259,159 @@ void eg_cache_stats(eg_cache_t *c, size_t *objects, size_t *bytes)
     pthread_mutex_unlock(&c->lock);
 }
 
-static time_t parse_http_date(const char *s)
+static int skip_field(const eg_http_head_t *h, const eg_header_t *hd)
 {
-    struct tm tm;
-    memset(&tm, 0, sizeof(tm));
-    if (s == NULL || strptime(s, "%a, %d %b %Y %H:%M:%S GMT", &tm) == NULL)
-        return (time_t)-1;
-    return timegm(&tm);
+    /* hop-by-hop, fixed or named by the origin's Connection, described the connection the
+     * object came over, not the object: storing them would replay them to every viewer; the
+     * age is edgegate's to say; Surrogate-Control was for edgegate */
+    return eg_http_is_hop_field(h, hd->name, hd->name_len) ||
+           (hd->name_len == 14 && !strncasecmp(hd->name, "Content-Length", 14)) ||
+           (hd->name_len == 3 && !strncasecmp(hd->name, "Age", 3)) ||
+           (hd->name_len == 17 && !strncasecmp(hd->name, "Surrogate-Control", 17));
 }
 
-eg_cache_obj_t *eg_cache_obj_new(const char *key, size_t klen, const eg_http_head_t *h,
-                                 const char *body, size_t body_len, int ttl)
+static void add_field(eg_cache_obj_t *o, const char *name, size_t nlen, const char *value,
+                      size_t vlen)
+{
+    eg_kv_t *kv = &o->headers[o->n_headers++];
+    kv->name = eg_strndup(name, nlen);
+    kv->value = eg_strndup(value, vlen);
+    if (!strcasecmp(kv->name, "ETag"))
+        o->etag = kv->value;
+    else if (!strcasecmp(kv->name, "Last-Modified"))
+        o->last_modified = kv->value;
+    o->size += nlen + vlen + 4;
+}
+
+void eg_cache_obj_set_fresh(eg_cache_obj_t *o, const eg_fresh_t *f)
+{
+    long long now = eg_now_ms();
+    long ttl = f->ttl < -EG_FRESH_INFINITY ? -EG_FRESH_INFINITY : f->ttl;
+    o->age0 = f->age;
+    o->stored_ms = now;
+    o->expires_ms = now + (long long)ttl * 1000;
+    o->swr_ms = f->swr * 1000;
+    o->sie_ms = f->sie * 1000;
+    o->revalidate = f->revalidate;
+}
+
+static eg_cache_obj_t *obj_alloc(const char *key, size_t klen, int status, size_t max_fields)
 {
     eg_cache_obj_t *o = eg_calloc(1, sizeof(*o));
-    const eg_header_t *date = eg_http_find(h, "Date");
     o->refs = 1;
     o->key = eg_strndup(key, klen);
     o->klen = klen;
-    o->status = h->status;
-    o->headers = eg_calloc(h->n_headers, sizeof(*o->headers));
-    o->size = OBJ_OVERHEAD + klen + body_len;
-    for (size_t i = 0; i < h->n_headers; i++) {
-        const eg_header_t *hd = &h->headers[i];
-        /* hop-by-hop, fixed or named by the origin's Connection, described the connection the
-         * object came over, not the object: storing them would replay them to every viewer */
-        if (eg_http_is_hop_field(h, hd->name, hd->name_len) ||
-            (hd->name_len == 14 && !strncasecmp(hd->name, "Content-Length", 14)) ||
-            (hd->name_len == 3 && !strncasecmp(hd->name, "Age", 3)))
-            continue;
-        o->headers[o->n_headers].name = eg_strndup(hd->name, hd->name_len);
-        o->headers[o->n_headers].value = eg_strndup(hd->value, hd->value_len);
-        if (!strcasecmp(o->headers[o->n_headers].name, "ETag"))
-            o->etag = o->headers[o->n_headers].value;
-        else if (!strcasecmp(o->headers[o->n_headers].name, "Last-Modified"))
-            o->last_modified = o->headers[o->n_headers].value;
-        o->size += hd->name_len + hd->value_len + 4;
-        o->n_headers++;
-    }
-    o->body = eg_malloc(body_len);
+    o->status = status;
+    o->headers = eg_calloc(max_fields ? max_fields : 1, sizeof(*o->headers));
+    o->size = OBJ_OVERHEAD + klen;
+    return o;
+}
+
+eg_cache_obj_t *eg_cache_obj_new(const char *key, size_t klen, const eg_http_head_t *h,
+                                 const char *body, size_t body_len, const eg_fresh_t *f)
+{
+    eg_cache_obj_t *o = obj_alloc(key, klen, h->status, h->n_headers);
+    for (size_t i = 0; i < h->n_headers; i++)
+        if (!skip_field(h, &h->headers[i]))
+            add_field(o, h->headers[i].name, h->headers[i].name_len, h->headers[i].value,
+                      h->headers[i].value_len);
+    o->body = eg_malloc(body_len ? body_len : 1);
     memcpy(o->body, body, body_len);
     o->body_len = body_len;
-    o->date = time(NULL);
-    if (date) {
-        char *d = eg_strndup(date->value, date->value_len);
-        time_t t = parse_http_date(d);
-        if (t != (time_t)-1 && t <= o->date)
-            o->date = t;
-        free(d);
-    }
-    o->expires_ms = eg_now_ms() + (long long)ttl * 1000;
+    o->size += body_len;
+    eg_cache_obj_set_fresh(o, f);
     return o;
+}
+
+/* Fields that describe the stored content itself: a 304 does not change them (the body is
+ * the stored one), whatever it says. */
+static int describes_content(const char *name, size_t len)
+{
+    static const char *const names[] = {"Content-Encoding", "Content-Length", "Content-MD5",
+                                        "Content-Range", "ETag", "Transfer-Encoding"};
+    for (size_t i = 0; i < EG_ARRAY_LEN(names); i++)
+        if (len == strlen(names[i]) && strncasecmp(name, names[i], len) == 0)
+            return 1;
+    return 0;
+}
+
+/* 1 when the 304 carries a field named name that replaces the stored lines. */
+static int in_304(const eg_http_head_t *h, const char *name)
+{
+    size_t n = strlen(name);
+    if (describes_content(name, n))
+        return 0;
+    for (size_t i = 0; i < h->n_headers; i++)
+        if (h->headers[i].name_len == n && !strncasecmp(h->headers[i].name, name, n) &&
+            !skip_field(h, &h->headers[i]))
+            return 1;
+    return 0;
+}
+
+eg_cache_obj_t *eg_cache_obj_update(eg_cache_obj_t *o, const eg_http_head_t *h304)
+{
+    eg_cache_obj_t *n = obj_alloc(o->key, o->klen, o->status, o->n_headers + h304->n_headers);
+    for (size_t i = 0; i < o->n_headers; i++)
+        if (!in_304(h304, o->headers[i].name))
+            add_field(n, o->headers[i].name, strlen(o->headers[i].name), o->headers[i].value,
+                      strlen(o->headers[i].value));
+    for (size_t i = 0; i < h304->n_headers; i++) {
+        const eg_header_t *hd = &h304->headers[i];
+        if (skip_field(h304, hd) || describes_content(hd->name, hd->name_len))
+            continue;
+        add_field(n, hd->name, hd->name_len, hd->value, hd->value_len);
+    }
+    eg_cache_obj_ref(o->body_owner ? o->body_owner : o);
+    n->body_owner = o->body_owner ? o->body_owner : o;
+    n->body = o->body;
+    n->body_len = o->body_len;
+    n->size += o->body_len;
+    return n;
+}
+
+void eg_cache_obj_head(const eg_cache_obj_t *o, const eg_header_t *extra, eg_http_head_t *h)
+{
+    h->status = o->status;
+    h->minor_version = 1;
+    h->why = NULL;
+    h->head_len = 0;
+    h->n_headers = 0;
+    for (size_t i = 0; i < o->n_headers && h->n_headers < EG_HTTP_MAX_HEADERS - 1; i++) {
+        eg_header_t *hd = &h->headers[h->n_headers++];
+        hd->name = o->headers[i].name;
+        hd->name_len = strlen(hd->name);
+        hd->value = o->headers[i].value;
+        hd->value_len = strlen(hd->value);
+    }
+    if (extra)
+        h->headers[h->n_headers++] = *extra;
 }
 
 int eg_cache_obj_fresh(const eg_cache_obj_t *o)
 {
-    return __atomic_load_n(&o->expires_ms, __ATOMIC_RELAXED) > eg_now_ms();
+    return o->expires_ms > eg_now_ms();
 }
 
-void eg_cache_obj_refresh(eg_cache_obj_t *o, int ttl)
+int eg_cache_obj_stale_within(const eg_cache_obj_t *o, long window_ms)
 {
-    __atomic_store_n(&o->expires_ms, eg_now_ms() + (long long)ttl * 1000, __ATOMIC_RELAXED);
-    o->date = time(NULL);
+    return !o->revalidate && window_ms > 0 && o->expires_ms + window_ms > eg_now_ms();
 }
 
 long eg_cache_obj_age(const eg_cache_obj_t *o)
 {
-    time_t now = time(NULL);
-    return now > o->date ? (long)(now - o->date) : 0;
+    long long here = (eg_now_ms() - o->stored_ms) / 1000;
+    long long age = (long long)o->age0 + (here > 0 ? here : 0);
+    return age < EG_FRESH_INFINITY ? (long)age : EG_FRESH_INFINITY;
 }
 
-/* Value of "name=N" among Cache-Control directives, -1 when absent or not a number. */
-static long directive(const char *v, size_t len, const char *name)
+eg_cache_obj_t *eg_cache_obj_vary(const char *key, size_t klen, const char *names)
 {
-    size_t nl = strlen(name);
-    const char *p = v, *end = v + len;
-    while (p < end) {
-        while (p < end && (*p == ' ' || *p == ','))
-            p++;
-        if ((size_t)(end - p) > nl && strncasecmp(p, name, nl) == 0 && p[nl] == '=') {
-            long n = 0;
-            p += nl + 1;
-            if (p < end && *p == '"')
-                p++;
-            if (p >= end || !isdigit((unsigned char)*p))
-                return -1;
-            while (p < end && isdigit((unsigned char)*p) && n < 100000000L)
-                n = n * 10 + (*p++ - '0');
-            return n;
-        }
-        while (p < end && *p != ',')
-            p++;
-    }
-    return -1;
-}
-
-static int is_field(const eg_header_t *f, const char *name)
-{
-    return f->name_len == strlen(name) && strncasecmp(f->name, name, f->name_len) == 0;
-}
-
-/* Whether any element of any Cache-Control line is the directive name, bare or with an
- * argument ("private" and private="Set-Cookie" alike: a shared cache that cannot drop just
- * the named fields must not store at all). Repeated lines are one list (RFC 9110 5.3). */
-static int cc_has(const eg_http_head_t *h, const char *name)
-{
-    size_t nl = strlen(name);
-    for (size_t i = 0; i < h->n_headers; i++) {
-        const char *p, *end;
-        if (!is_field(&h->headers[i], "Cache-Control"))
-            continue;
-        p = h->headers[i].value;
-        end = p + h->headers[i].value_len;
-        while (p < end) {
-            const char *e = p;
-            while (p < end && (*p == ' ' || *p == '\t' || *p == ','))
-                p++;
-            e = p;
-            while (e < end && *e != ',' && *e != '=' && *e != ' ' && *e != '\t')
-                e++;
-            if ((size_t)(e - p) == nl && strncasecmp(p, name, nl) == 0)
-                return 1;
-            while (e < end && *e != ',')
-                e++;
-            p = e;
-        }
-    }
-    return 0;
-}
-
-/* A delta-seconds directive from the first Cache-Control line that has it, or -1. */
-static long cc_seconds(const eg_http_head_t *h, const char *name)
-{
-    for (size_t i = 0; i < h->n_headers; i++)
-        if (is_field(&h->headers[i], "Cache-Control")) {
-            long t = directive(h->headers[i].value, h->headers[i].value_len, name);
-            if (t >= 0)
-                return t;
-        }
-    return -1;
-}
-
-/* 1 when every Vary element on every line is Accept-Encoding (the key holds it). */
-static int varies_only_on_encoding(const eg_http_head_t *h)
-{
-    for (size_t i = 0; i < h->n_headers; i++) {
-        const char *p, *end;
-        if (!is_field(&h->headers[i], "Vary"))
-            continue;
-        p = h->headers[i].value;
-        end = p + h->headers[i].value_len;
-        while (p < end) {
-            const char *e = memchr(p, ',', (size_t)(end - p)), *s = p, *t;
-            if (e == NULL)
-                e = end;
-            t = e;
-            while (s < t && (*s == ' ' || *s == '\t'))
-                s++;
-            while (t > s && (t[-1] == ' ' || t[-1] == '\t'))
-                t--;
-            if (t > s && !(t - s == 15 && strncasecmp(s, "Accept-Encoding", 15) == 0))
-                return 0;
-            p = e < end ? e + 1 : end;
-        }
-    }
-    return 1;
-}
-
-int eg_cache_ttl(const eg_http_head_t *h, int min_ttl, int default_ttl, int max_ttl, time_t now,
-                 int *ttl)
-{
-    const eg_header_t *exp = eg_http_find(h, "Expires");
-    long t = -1;
-
-    switch (h->status) {
-    case 200: case 203: case 300: case 301: case 410:
-        break;
-    default:
-        return 0;
-    }
-    if (eg_http_find(h, "Set-Cookie"))
-        return 0; /* a cookie is someone's, never everyone's */
-    if (!varies_only_on_encoding(h))
-        return 0; /* the key does not hold the other request headers */
-    if (cc_has(h, "no-store") || cc_has(h, "no-cache") || cc_has(h, "private")) {
-        /* CloudFront caches these anyway for the minimum TTL when it is above 0 */
-        if (min_ttl <= 0)
-            return 0;
-        *ttl = min_ttl;
-        return 1;
-    }
-    t = cc_seconds(h, "s-maxage");
-    if (t < 0)
-        t = cc_seconds(h, "max-age");
-    if (t < 0 && exp) {
-        char *s = eg_strndup(exp->value, exp->value_len);
-        time_t e = parse_http_date(s);
-        free(s);
-        t = e == (time_t)-1 || e <= now ? 0 : (long)(e - now);
-    }
-    if (t < 0)
-        t = default_ttl;
-    if (t < min_ttl)
-        t = min_ttl;
-    if (t > max_ttl)
-        t = max_ttl;
-    if (t <= 0)
-        return 0;
-    *ttl = (int)t;
-    return 1;
+    eg_cache_obj_t *o = obj_alloc(key, klen, 0, 1);
+    add_field(o, "Vary", 4, names, strlen(names));
+    o->body = eg_malloc(1);
+    o->expires_ms = LLONG_MAX / 2; /* the variants age, not the list of what they vary on */
+    o->revalidate = 1;
+    return o;
 }
 
 int eg_cache_flight_begin(eg_cache_t *c, const char *key, size_t klen, int timeout_ms,

@@ -5,6 +5,7 @@
 
 #include "edgegate/cache.h"
 #include "edgegate/common.h"
+#include "edgegate/freshness.h"
 #include "edgegate/front_req.h"
 #include "edgegate/policy.h"
 
@@ -213,23 +214,37 @@ static int etag_listed(const char *list, const char *etag)
     return 0;
 }
 
-/* The viewer's If-None-Match / If-Modified-Since, answered from the object. */
+/* The viewer's If-None-Match / If-Modified-Since, answered from the object (RFC 9110
+ * 13.2.2): If-None-Match when sent, else If-Modified-Since against Last-Modified (or, without
+ * one, the Date it was sent with), both on GET and HEAD only. */
 static int not_modified(eg_req_t *rq, const eg_cache_obj_t *o)
 {
     const char *inm = eg_req_header(rq, "If-None-Match");
     const char *ims = eg_req_header(rq, "If-Modified-Since");
-    if (o->status != 200)
+    const char *lm = o->last_modified;
+    time_t since, modified;
+    if (o->status != 200 || (strcmp(rq->method, "GET") != 0 && strcmp(rq->method, "HEAD") != 0))
         return 0;
     if (inm)
         return o->etag && etag_listed(inm, o->etag);
-    return ims && o->last_modified && strcmp(ims, o->last_modified) == 0;
+    if (ims == NULL)
+        return 0;
+    if (lm == NULL)
+        for (size_t i = 0; i < o->n_headers && lm == NULL; i++)
+            if (strcasecmp(o->headers[i].name, "Date") == 0)
+                lm = o->headers[i].value;
+    if (lm == NULL || (since = eg_fresh_parse_date(ims, strlen(ims))) == (time_t)-1 ||
+        (modified = eg_fresh_parse_date(lm, strlen(lm))) == (time_t)-1)
+        return 0;
+    return modified <= since;
 }
 
-static enum MHD_Result serve_object(eg_req_t *rq, eg_cache_obj_t *o, const char *xcache, int hit)
+static enum MHD_Result serve_object(eg_req_t *rq, eg_cache_obj_t *o, const char *xcache)
 {
     struct MHD_Response *resp;
     char age[32];
     int status = o->status;
+    long a = eg_cache_obj_age(o);
     const char *origin_via = NULL;
     if (not_modified(rq, o)) {
         status = 304;
@@ -254,8 +269,10 @@ static enum MHD_Result serve_object(eg_req_t *rq, eg_cache_obj_t *o, const char 
             continue;
         MHD_add_response_header(resp, o->headers[i].name, o->headers[i].value);
     }
-    if (hit) {
-        snprintf(age, sizeof(age), "%ld", eg_cache_obj_age(o));
+    /* the age it came with counts too (RFC 9111 5.1); a fresh answer from the origin says
+     * none */
+    if (a > 0 || strncmp(xcache, "Miss", 4) != 0) {
+        snprintf(age, sizeof(age), "%ld", a);
         MHD_add_response_header(resp, "Age", age);
     }
     eg_deliver_via(resp, origin_via, origin_via ? strlen(origin_via) : 0);
@@ -263,17 +280,106 @@ static enum MHD_Result serve_object(eg_req_t *rq, eg_cache_obj_t *o, const char 
     return eg_deliver_queue(rq, status, resp);
 }
 
-int eg_deliver_hit(eg_req_t *rq, enum MHD_Result *ret)
+/* The variant key: the request's key plus what it sent in the fields names lists. */
+static void variant_key(eg_req_t *rq, const char *names, eg_buf_t *vk)
+{
+    const eg_buf_t *key = cache_key(rq);
+    eg_fwd_viewer_t v;
+    eg_req_viewer(rq, &v);
+    vk->len = 0;
+    eg_buf_add(vk, key->data, key->len);
+    eg_fwd_vary_key(vk, &v, names);
+}
+
+/* The stored object for this request, fresh or stale: at its key, or, when a Vary marker is
+ * there, at its variant's. */
+static eg_cache_obj_t *lookup(eg_req_t *rq)
 {
     const eg_buf_t *key = cache_key(rq);
     eg_cache_obj_t *o = eg_cache_get(rq->f->cache, key->data, key->len);
+    if (o && o->status == 0) {
+        eg_buf_t vk = {0};
+        variant_key(rq, o->headers[0].value, &vk);
+        eg_cache_obj_unref(o);
+        o = eg_cache_get(rq->f->cache, vk.data, vk.len);
+        eg_buf_free(&vk);
+        if (o && o->status == 0) { /* a marker at a variant's key: not an answer */
+            eg_cache_obj_unref(o);
+            o = NULL;
+        }
+    }
+    return o;
+}
+
+int eg_deliver_hit(eg_req_t *rq, enum MHD_Result *ret)
+{
+    eg_cache_obj_t *o = lookup(rq);
     if (o == NULL || !eg_cache_obj_fresh(o)) {
         eg_cache_obj_unref(o);
         return 0;
     }
-    *ret = serve_object(rq, o, "Hit from edgegate", 1);
+    *ret = serve_object(rq, o, "Hit from edgegate");
     eg_cache_obj_unref(o);
     return 1;
+}
+
+/* The policy a response from the origin is judged by. */
+static void fresh_policy(const eg_req_t *rq, time_t sent, eg_fresh_policy_t *p)
+{
+    const eg_route_t *r = rq->route;
+    p->min_ttl = r->min_ttl;
+    p->default_ttl = r->default_ttl;
+    p->max_ttl = r->max_ttl;
+    p->error_min_ttl = r->error_min_ttl;
+    /* Authorization reaches the origin only when the cache policy keys it */
+    p->authorized = eg_req_header(rq, "Authorization") != NULL &&
+                    eg_http_has_token(r->cache_headers, strlen(r->cache_headers),
+                                      "Authorization");
+    p->request_time = sent;
+    p->response_time = time(NULL);
+}
+
+/* The stored object o, refreshed by the origin's 304 (RFC 9111 4.3.4): the 304's fields
+ * replace o's, its freshness is judged again. Stored unless an invalidation came meanwhile
+ * or the update made it unstorable; served either way. */
+static enum MHD_Result refreshed(eg_req_t *rq, eg_cache_obj_t *o, time_t sent,
+                                 unsigned long long purges)
+{
+    eg_fresh_policy_t p;
+    eg_fresh_t fr;
+    eg_http_head_t *view = eg_malloc(sizeof(*view));
+    const eg_header_t *age = eg_http_find(&rq->fetch->h, "Age");
+    eg_cache_obj_t *n;
+    eg_buf_t names = {0};
+    enum MHD_Result ret;
+    int storable;
+    n = eg_cache_obj_update(o, &rq->fetch->h);
+    eg_cache_obj_head(n, age, view);
+    fresh_policy(rq, sent, &p);
+    storable = eg_fresh_judge(view, &p, &fr) && eg_fwd_vary_names(view, rq->route, &names) >= 0;
+    free(view);
+    eg_buf_free(&names);
+    eg_cache_obj_set_fresh(n, &fr);
+    if (storable)
+        eg_cache_put_unless_purged(rq->f->cache, n, purges);
+    ret = serve_object(rq, n, "RefreshHit from edgegate");
+    eg_cache_obj_unref(n);
+    return ret;
+}
+
+/* An origin that failed (no answer, or 500-504) while o was stale: o is served instead when
+ * it may be (CloudFront keeps serving an expired object when the origin errs; RFC 5861's
+ * stale-if-error bounds that when the origin set it; never past must-revalidate, no-cache or
+ * s-maxage). */
+static int stale_on_error(const eg_cache_obj_t *o)
+{
+    return o && !o->revalidate &&
+           (o->sie_ms == 0 || eg_cache_obj_stale_within(o, o->sie_ms));
+}
+
+static int origin_error(int status)
+{
+    return status >= 500 && status <= 504;
 }
 
 /* Hits from the cache; misses fetched once per key however many viewers ask at the same
@@ -286,16 +392,20 @@ enum MHD_Result eg_deliver_cached(eg_req_t *rq)
     eg_cache_obj_t *o;
     eg_cache_flight_t *flight = NULL;
     eg_fwd_viewer_t v;
+    eg_fresh_policy_t pol;
+    eg_fresh_t fr;
     enum MHD_Result ret;
     char err[512];
-    int status = 502, ttl = 0;
+    int status = 502, storable, varies = 0;
+    eg_buf_t names = {0};
     size_t max_obj = eg_cache_max_object(f->cache);
     unsigned long long purges;
+    time_t sent;
 
     eg_req_viewer(rq, &v);
-    o = eg_cache_get(f->cache, key->data, key->len);
+    o = lookup(rq);
     if (o && eg_cache_obj_fresh(o)) {
-        ret = serve_object(rq, o, "Hit from edgegate", 1);
+        ret = serve_object(rq, o, "Hit from edgegate");
         goto out;
     }
     if (strcmp(rq->method, "HEAD") == 0) { /* a HEAD answer has no body to store */
@@ -304,11 +414,11 @@ enum MHD_Result eg_deliver_cached(eg_req_t *rq)
     }
     if (eg_cache_flight_begin(f->cache, key->data, key->len, (r->read_timeout + 10) * 1000,
                               &flight) == 0) {
-        eg_cache_obj_t *again = eg_cache_get(f->cache, key->data, key->len);
+        eg_cache_obj_t *again = lookup(rq);
         if (again && eg_cache_obj_fresh(again)) {
             eg_cache_obj_unref(o);
             o = again;
-            ret = serve_object(rq, o, "Hit from edgegate", 1);
+            ret = serve_object(rq, o, "Hit from edgegate");
             goto out;
         }
         eg_cache_obj_unref(again);
@@ -323,25 +433,33 @@ enum MHD_Result eg_deliver_cached(eg_req_t *rq)
             eg_buf_printf(&rq->head, "If-Modified-Since: %s\r\n", o->last_modified);
         eg_buf_adds(&rq->head, "\r\n");
     }
+    sent = time(NULL);
     if (eg_proxy_start(rq, 1, &status, err, sizeof(err)) < 0 ||
         eg_proxy_read_head(rq, 1, &status, err, sizeof(err)) < 0) {
         eg_log_error("request %s: %s", rq->id, err);
+        if (stale_on_error(o)) {
+            ret = serve_object(rq, o, "Hit from edgegate");
+            goto out;
+        }
         ret = eg_deliver_error(rq, status);
         goto out;
     }
     if (rq->fetch->h.status == 304 && o) {
-        eg_http_head_t *h = &rq->fetch->h;
-        int saved = h->status;
-        h->status = o->status; /* the 304's own Cache-Control/Expires set the new TTL */
-        if (!eg_cache_ttl(h, r->min_ttl, r->default_ttl, r->max_ttl, time(NULL), &ttl))
-            ttl = 0;
-        h->status = saved;
-        eg_cache_obj_refresh(o, ttl);
-        ret = serve_object(rq, o, "RefreshHit from edgegate", 1);
+        eg_fetch_end(rq->fetch);
+        ret = refreshed(rq, o, sent, purges);
         goto out;
     }
-    if (eg_cache_ttl(&rq->fetch->h, r->min_ttl, r->default_ttl, r->max_ttl, time(NULL), &ttl) &&
-        (rq->fetch->content_length < 0 || (size_t)rq->fetch->content_length <= max_obj)) {
+    if (origin_error(rq->fetch->h.status) && stale_on_error(o)) {
+        eg_log_info("request %s: origin %s answered %d: the stale object is served", rq->id,
+                    r->domain, rq->fetch->h.status);
+        eg_fetch_end(rq->fetch);
+        ret = serve_object(rq, o, "Hit from edgegate");
+        goto out;
+    }
+    fresh_policy(rq, sent, &pol);
+    storable = eg_fresh_judge(&rq->fetch->h, &pol, &fr) &&
+               (varies = eg_fwd_vary_names(&rq->fetch->h, r, &names)) >= 0;
+    if (storable && (rq->fetch->content_length < 0 || (size_t)rq->fetch->content_length <= max_obj)) {
         /* read the whole object, unless it turns out too large to keep */
         char buf[65536];
         ssize_t n;
@@ -355,16 +473,27 @@ enum MHD_Result eg_deliver_cached(eg_req_t *rq)
             goto out;
         }
         if (rq->fetch->done) {
-            eg_cache_obj_t *fresh = eg_cache_obj_new(key->data, key->len, &rq->fetch->h,
-                                                     rq->prefix.data ? rq->prefix.data : "",
-                                                     rq->prefix.len, ttl);
+            eg_buf_t vk = {0};
+            eg_cache_obj_t *fresh;
+            if (varies) /* the variant at its own key, the marker at the request's */
+                variant_key(rq, names.data, &vk);
+            else
+                eg_buf_add(&vk, key->data, key->len);
+            fresh = eg_cache_obj_new(vk.data, vk.len, &rq->fetch->h,
+                                     rq->prefix.data ? rq->prefix.data : "", rq->prefix.len,
+                                     &fr);
             /* an invalidation (or a deleted distribution) since the fetch began: served to
              * this viewer, never stored */
-            eg_cache_put_unless_purged(f->cache, fresh, purges);
+            if (eg_cache_put_unless_purged(f->cache, fresh, purges) && varies) {
+                eg_cache_obj_t *marker = eg_cache_obj_vary(key->data, key->len, names.data);
+                eg_cache_put_unless_purged(f->cache, marker, purges);
+                eg_cache_obj_unref(marker);
+            }
+            eg_buf_free(&vk);
             eg_fetch_end(rq->fetch);
             eg_cache_obj_unref(o);
             o = fresh;
-            ret = serve_object(rq, o, "Miss from edgegate", 0);
+            ret = serve_object(rq, o, "Miss from edgegate");
             goto out;
         }
     }
@@ -374,5 +503,6 @@ enum MHD_Result eg_deliver_cached(eg_req_t *rq)
 out:
     eg_cache_flight_end(f->cache, flight);
     eg_cache_obj_unref(o);
+    eg_buf_free(&names);
     return ret;
 }

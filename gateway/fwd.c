@@ -26,7 +26,7 @@ int eg_fwd_conditional(const char *name)
 /* Written by the front itself, whatever a policy says. */
 static const char *const special[] = {
     "Host", "Content-Length", "Transfer-Encoding", "Expect", "Cookie", "Accept-Encoding",
-    "X-Forwarded-For", "X-Forwarded-Proto", "Via", "Forwarded",
+    "X-Forwarded-For", "X-Forwarded-Proto", "Via", "Forwarded", "Surrogate-Capability",
 };
 
 /* The words are spelled exactly as egctl stores them: "ALL" is a name, not a word. */

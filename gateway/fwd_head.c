@@ -4,6 +4,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "edgegate/freshness.h"
 #include "edgegate/fwd.h"
 #include "edgegate/http.h"
 
@@ -88,6 +89,8 @@ void eg_fwd_head(eg_buf_t *b, const eg_route_t *r, const eg_fwd_viewer_t *v, int
                   v->client_ip);
     eg_buf_printf(b, "X-Forwarded-Proto: %s\r\n", v->https ? "https" : "http");
     eg_buf_printf(b, "Via: %s%s%s\r\n", via ? via : "", via ? ", " : "", EG_VIA);
+    /* the origin may speak to edgegate in Surrogate-Control (freshness.h) */
+    eg_buf_adds(b, "Surrogate-Capability: " EG_FRESH_TARGET "=\"Surrogate/1.0\"\r\n");
     eg_buf_adds(b, "Connection: keep-alive\r\n");
     if (body && chunked)
         eg_buf_adds(b, "Transfer-Encoding: chunked\r\n");
@@ -126,4 +129,95 @@ void eg_fwd_cache_key(eg_buf_t *k, const eg_route_t *r, const eg_fwd_viewer_t *v
         eg_buf_printf(k, "\nc:%s", keyed.data);
     eg_buf_free(&cookies);
     eg_buf_free(&keyed);
+}
+
+/* One list element of a field value, trimmed; moves *p past it. 0 when none is left. */
+static int next_element(const char **p, const char *end, const char **s, size_t *len)
+{
+    const char *e;
+    for (;;) {
+        while (*p < end && (**p == ' ' || **p == '\t' || **p == ','))
+            (*p)++;
+        if (*p >= end)
+            return 0;
+        e = memchr(*p, ',', (size_t)(end - *p));
+        if (e == NULL)
+            e = end;
+        *s = *p;
+        *len = (size_t)(e - *p);
+        while (*len && ((*s)[*len - 1] == ' ' || (*s)[*len - 1] == '\t'))
+            (*len)--;
+        *p = e;
+        if (*len)
+            return 1;
+    }
+}
+
+int eg_fwd_vary_names(const eg_http_head_t *resp, const eg_route_t *r, eg_buf_t *names)
+{
+    eg_fwd_policy_t pol;
+    route_policy(r, &pol);
+    names->len = 0;
+    for (size_t i = 0; i < resp->n_headers; i++) {
+        const eg_header_t *f = &resp->headers[i];
+        const char *p = f->value, *end = f->value + f->value_len, *s;
+        size_t len;
+        char name[128];
+        if (f->name_len != 4 || strncasecmp(f->name, "Vary", 4) != 0)
+            continue;
+        while (next_element(&p, end, &s, &len)) {
+            if (len == 1 && *s == '*')
+                return -1; /* varies on what no request field says */
+            if (len >= sizeof(name))
+                return -1;
+            for (size_t j = 0; j < len; j++)
+                name[j] = (char)tolower((unsigned char)s[j]);
+            name[len] = '\0';
+            if (strcmp(name, "accept-encoding") == 0)
+                continue; /* the key holds it, normalized */
+            /* only a field that reaches the origin as the viewer sent it can have made the
+             * difference; a conditional the cache answers itself never does */
+            {
+                eg_fwd_class_t cl = eg_fwd_header(&pol, name);
+                if ((cl != EG_FWD_PASS && cl != EG_FWD_KEY) || eg_fwd_conditional(name))
+                    return -1;
+            }
+            if (names->len)
+                eg_buf_adds(names, ",");
+            eg_buf_adds(names, name);
+        }
+    }
+    return names->len > 0;
+}
+
+void eg_fwd_vary_key(eg_buf_t *k, const eg_fwd_viewer_t *v, const char *names)
+{
+    const char *p = names, *end = names + strlen(names), *s;
+    size_t len;
+    while (next_element(&p, end, &s, &len)) {
+        int lang = len == 15 && strncmp(s, "accept-language", 15) == 0, first = 1, seen = 0;
+        eg_buf_printf(k, "\nv:%.*s=", (int)len, s);
+        /* every line of the field as one list, each element trimmed (RFC 9111 4.1: the
+         * values may be normalized); language tags are case-insensitive */
+        for (size_t i = 0; i < v->n_fields; i++) {
+            const char *q, *qe, *e;
+            size_t elen;
+            if (strlen(v->fields[i].name) != len || strncasecmp(v->fields[i].name, s, len) != 0)
+                continue;
+            seen = 1;
+            q = v->fields[i].value;
+            qe = q + strlen(q);
+            while (next_element(&q, qe, &e, &elen)) {
+                if (!first)
+                    eg_buf_adds(k, ",");
+                first = 0;
+                for (size_t j = 0; j < elen; j++) {
+                    char c = lang ? (char)tolower((unsigned char)e[j]) : e[j];
+                    eg_buf_add(k, &c, 1);
+                }
+            }
+        }
+        if (!seen)
+            eg_buf_adds(k, "\x01"); /* absent, unlike present and empty */
+    }
 }

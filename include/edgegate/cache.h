@@ -1,7 +1,6 @@
 /* The edge cache: in memory, bounded in bytes, least recently used out first, shared by the
- * HTTP and HTTPS listeners (objects are protocol-agnostic, as CloudFront's are). Also the
- * TTL rules (CloudFront's min/default/max TTL over Cache-Control and Expires), invalidation
- * and collapsed forwarding (concurrent misses for one key make one origin request).
+ * HTTP and HTTPS listeners (objects are protocol-agnostic, as CloudFront's are). Also
+ * objects' ages (freshness.h judges responses), invalidation and collapsed forwarding (concurrent misses for one key make one origin request).
  * The front calls it for GET/HEAD (and OPTIONS when the behavior caches it). */
 #ifndef EDGEGATE_CACHE_H
 #define EDGEGATE_CACHE_H
@@ -9,6 +8,7 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "edgegate/freshness.h"
 #include "edgegate/http.h"
 
 typedef struct eg_cache eg_cache_t;
@@ -25,11 +25,16 @@ typedef struct eg_cache_obj {
     int status;
     eg_kv_t *headers; /* owned; the origin's end-to-end headers */
     size_t n_headers;
-    char *body; /* owned */
+    char *body; /* owned, or borrowed from body_owner */
     size_t body_len;
+    struct eg_cache_obj *body_owner; /* referenced: the object whose body this one shares (a
+                                      * 304 updates the head, never the body), or NULL */
     size_t size; /* what the object counts against the bound */
-    time_t date; /* when the origin produced it (for Age) */
-    long long expires_ms; /* monotonic; atomic (a refresh moves it) */
+    long age0; /* its age when it arrived (RFC 9111 corrected initial age), seconds */
+    long long stored_ms; /* monotonic: when it arrived */
+    long long expires_ms; /* monotonic: when it goes stale */
+    long swr_ms, sie_ms; /* stale-while-revalidate and stale-if-error windows */
+    int revalidate; /* never served stale */
     const char *etag; /* borrowed from headers, or NULL */
     const char *last_modified;
     /* owned by the cache, under its lock */
@@ -59,21 +64,33 @@ size_t eg_cache_invalidate(eg_cache_t *c, const char *dist, const char *path);
 void eg_cache_stats(eg_cache_t *c, size_t *objects, size_t *bytes);
 
 /* Builds an object from an origin head and a body (copied). Only end-to-end fields are kept:
- * not the hop-by-hop ones, not those h's Connection fields name, not Content-Length or Age.
+ * not the hop-by-hop ones, not those h's Connection fields name, not Content-Length, Age or
+ * Surrogate-Control (edgegate is the surrogate it speaks to). Its freshness is f's, from now.
  * The caller stores only a body whose framing ended cleanly (eg_fetch_t.done). */
 eg_cache_obj_t *eg_cache_obj_new(const char *key, size_t klen, const eg_http_head_t *h,
-                                 const char *body, size_t body_len, int ttl);
+                                 const char *body, size_t body_len, const eg_fresh_t *f);
+/* The object a 304 makes of a stored one (RFC 9111 4.3.4): o's fields, each one the 304
+ * carries replaced by the 304's lines (framing, hop-by-hop and Age fields aside, and those
+ * that describe the stored body: Content-Encoding, Content-MD5, Content-Range, ETag), o's
+ * body shared. Stale until eg_cache_obj_set_fresh. */
+eg_cache_obj_t *eg_cache_obj_update(eg_cache_obj_t *o, const eg_http_head_t *h304);
+/* Sets the freshness of an object not stored yet: f's, from now. */
+void eg_cache_obj_set_fresh(eg_cache_obj_t *o, const eg_fresh_t *f);
+/* A parsed-head view of o's fields (slices into o, which must outlive h), plus extra (the
+ * Age of the response that refreshed it, say) when not NULL: what eg_fresh_judge reads. */
+void eg_cache_obj_head(const eg_cache_obj_t *o, const eg_header_t *extra, eg_http_head_t *h);
 void eg_cache_obj_ref(eg_cache_obj_t *o);
 void eg_cache_obj_unref(eg_cache_obj_t *o);
 int eg_cache_obj_fresh(const eg_cache_obj_t *o);
-void eg_cache_obj_refresh(eg_cache_obj_t *o, int ttl);
-/* Age in seconds, for the Age header. */
+/* 1 while o is stale by less than window_ms and may be served so (not revalidate). */
+int eg_cache_obj_stale_within(const eg_cache_obj_t *o, long window_ms);
+/* Age in seconds, for the Age header: the age it came with plus the time it has been here. */
 long eg_cache_obj_age(const eg_cache_obj_t *o);
 
-/* Whether a response may be stored and for how long: 1 with *ttl, 0 when not cacheable.
- * now is the wall clock, for Expires. */
-int eg_cache_ttl(const eg_http_head_t *h, int min_ttl, int default_ttl, int max_ttl, time_t now,
-                 int *ttl);
+/* A Vary marker: stored at a request's key when the response varies on request fields
+ * (names, from eg_fwd_vary_names); each variant is stored at the key plus what the viewer
+ * sent in those fields (eg_fwd_vary_key). Its status is 0; it never goes stale. */
+eg_cache_obj_t *eg_cache_obj_vary(const char *key, size_t klen, const char *names);
 
 /* Collapsed forwarding. begin returns 1 for the leader (which must call end), or 0 after
  * waiting for another request's fetch of the same key to end (look the key up again). */

@@ -75,4 +75,15 @@ void eg_fwd_head(eg_buf_t *b, const eg_route_t *r, const eg_fwd_viewer_t *v, int
  * forwarded Host, the normalized Accept-Encoding, the keyed headers and cookies. */
 void eg_fwd_cache_key(eg_buf_t *k, const eg_route_t *r, const eg_fwd_viewer_t *v);
 
+/* The request fields a response's Vary names besides Accept-Encoding (which the key holds),
+ * lowercase and joined by ',', into names: 1 when there are some, 0 when none, -1 when the
+ * response must not be stored: Vary "*", or a field the origin never got from the viewer
+ * (not forwarded by the behavior's policies, or written by the front itself). */
+int eg_fwd_vary_names(const eg_http_head_t *resp, const eg_route_t *r, eg_buf_t *names);
+
+/* Appends to k what the viewer sent in each of names (from eg_fwd_vary_names): the variant
+ * part of a key whose first part is eg_fwd_cache_key's. Lines of a field are one list,
+ * elements trimmed, so "1, 2" and "1" + "2" are one variant. */
+void eg_fwd_vary_key(eg_buf_t *k, const eg_fwd_viewer_t *v, const char *names);
+
 #endif

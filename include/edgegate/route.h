@@ -39,6 +39,7 @@ typedef struct eg_route {
     int forward_query;
     unsigned cached_methods; /* method bits */
     int min_ttl, default_ttl, max_ttl;
+    int error_min_ttl; /* the distribution's error caching minimum TTL, seconds */
     /* The behavior's cache policy and origin request policy, from X-Eg-Cache-Headers,
      * X-Eg-Cache-Cookies, X-Eg-Origin-Headers and X-Eg-Origin-Cookies, checked by the same
      * parser egctl uses (gateway/config.c, through the decision table, decision.h). Each is

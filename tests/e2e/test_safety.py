@@ -541,13 +541,18 @@ def transfer_encoding_with_gzip_last_is_501_and_closed(env):
 
 # ---------------------------------------------------------- C. cache never mixes viewers
 
-def echo_answer(req):
+def echo_answer(req, cache_control="max-age=60"):
     """max-age=60 and a body naming what the origin got: path, Authorization, Cookie, Host."""
     body = "path=%s auth=%s cookie=%s host=%s\n" % (
         req.target, req.header("Authorization", "-"), ";".join(req.all("Cookie")) or "-",
         req.header("Host", "-"))
-    return http_response(200, [("Cache-Control", "max-age=60")], body,
+    return http_response(200, [("Cache-Control", cache_control)], body,
                          head=req.method == "HEAD")
+
+
+def echo_public(req):
+    """echo_answer, marked shareable: an authorized answer may be stored (RFC 9111 3.5)."""
+    return echo_answer(req, "max-age=60, public")
 
 
 @test
@@ -562,7 +567,7 @@ def authorization_is_not_forwarded_by_default(env):
 
 @test
 def authorization_in_the_cache_key_is_forwarded_and_anonymous_gets_its_own_object(env):
-    o, gw = plain_setup(env, "--cache-headers", "Authorization", handler=echo_answer)
+    o, gw = plain_setup(env, "--cache-headers", "Authorization", handler=echo_public)
     alice = {"Authorization": "Bearer alice"}
     r = request(gw.http, "GET", "/c/x", headers=alice)
     assert r.status == 200 and b"auth=Bearer alice " in r.body, r
@@ -578,6 +583,19 @@ def authorization_in_the_cache_key_is_forwarded_and_anonymous_gets_its_own_objec
     assert b"auth=Bearer alice " in r.body, r
     assert r.header("X-Cache") == "Hit from edgegate", "alice's own entry: %r" % r
     assert len(o.got()) == 3, o.got()
+
+
+@test
+def an_authorized_answer_is_stored_only_when_the_origin_says_it_may_be_shared(env):
+    # RFC 9111 3.5: max-age alone does not make an answer to a request with credentials
+    # everyone's, nor even the same credential's next time
+    o, gw = plain_setup(env, "--cache-headers", "Authorization", handler=echo_answer)
+    alice = {"Authorization": "Bearer alice"}
+    for i in (1, 2):
+        r = request(gw.http, "GET", "/c/x", headers=alice)
+        assert r.status == 200 and b"auth=Bearer alice " in r.body, r
+        assert r.header("X-Cache") == "Miss from edgegate", (i, r)
+    assert len(o.wait_requests(2)) == 2, o.got()
 
 
 @test

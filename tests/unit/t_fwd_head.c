@@ -1,7 +1,9 @@
 /* The origin request's head and the cache key (fwd_head.c): what of a viewer's request
  * reaches the origin, and what tells cached answers apart. */
+#include <stdlib.h>
 #include <string.h>
 
+#include "edgegate/common.h"
 #include "edgegate/fwd.h"
 #include "tap.h"
 
@@ -73,7 +75,8 @@ int main(void)
            "GET /a/b HTTP/1.1\r\nHost: origin.example\r\nIf-None-Match: \"v1\"\r\n"
            "Accept-Encoding: br, gzip\r\nUser-Agent: edgegate\r\n"
            "X-Forwarded-For: 198.51.100.1, 192.0.2.7\r\nX-Forwarded-Proto: https\r\n"
-           "Via: 1.1 other, 1.1 edgegate\r\nConnection: keep-alive\r\n\r\n",
+           "Via: 1.1 other, 1.1 edgegate\r\nSurrogate-Capability: edgegate=\"Surrogate/1.0\"\r\n"
+           "Connection: keep-alive\r\n\r\n",
            "default head: origin Host, no query, no cookies, no Authorization");
     free(h);
     h = head(&r, &v, 1, 0, 0, 0);
@@ -171,5 +174,74 @@ int main(void)
     }
     is_str(eg_fwd_field(&v, "cookie"), "sid=abc; lang=en", "fields are found case-blind, first");
     ok(eg_fwd_field(&v, "X-None") == NULL, "a field not sent is NULL");
+
+    {
+        /* Vary: the fields named, when the origin got them; variants keyed on their values */
+        static const struct {
+            const char *resp;
+            char *origin_headers, *cache_headers;
+            int want;
+            const char *names;
+        } vr[] = {
+            {"Vary: Foo, Bar\r\n", "all-viewer", "none", 1, "foo,bar"},
+            {"Vary: Foo\r\nVary: bar\r\n", "all-viewer", "none", 1, "foo,bar"},
+            {"Vary: accept-encoding\r\n", "none", "none", 0, ""},
+            {"Vary: Accept-Encoding, ,\r\n", "none", "none", 0, ""},
+            {"Vary: *\r\n", "all-viewer", "none", -1, ""},
+            {"Vary: Foo, *\r\n", "all-viewer", "none", -1, ""},
+            {"Vary: Foo\r\n", "none", "none", -1, ""},
+            {"Vary: X-Tenant\r\n", "none", "X-Tenant", 1, "x-tenant"},
+            {"Vary: X-Tenant\r\n", "X-Tenant", "none", 1, "x-tenant"},
+            {"Vary: Cookie\r\n", "all-viewer", "none", -1, ""},
+            {"Vary: Host\r\n", "all-viewer", "none", -1, ""},
+            {"Vary: If-None-Match\r\n", "all-viewer", "none", -1, ""},
+            {"Vary: Authorization\r\n", "all-viewer", "none", -1, ""},
+        };
+        for (size_t i = 0; i < EG_ARRAY_LEN(vr); i++) {
+            eg_route_t q = route();
+            eg_http_head_t *hh = malloc(sizeof(*hh));
+            char text[256];
+            eg_buf_t names = {0};
+            int got;
+            q.origin_headers = vr[i].origin_headers;
+            q.cache_headers = vr[i].cache_headers;
+            snprintf(text, sizeof(text), "HTTP/1.1 200 OK\r\n%s\r\n", vr[i].resp);
+            eg_http_parse_response_head(text, strlen(text), hh);
+            got = eg_fwd_vary_names(hh, &q, &names);
+            ok(got == vr[i].want && (got <= 0 || strcmp(names.data, vr[i].names) == 0),
+               "Vary %.*s with origin headers %s, cache headers %s: %d %s",
+               (int)strcspn(vr[i].resp, "\r"), vr[i].resp, vr[i].origin_headers,
+               vr[i].cache_headers, got, names.data ? names.data : "");
+            eg_buf_free(&names);
+            free(hh);
+        }
+    }
+    {
+        eg_fwd_field_t a[] = {{"Foo", "1, 2"}, {"Other", "x"}};
+        eg_fwd_field_t b[] = {{"foo", " 1"}, {"Other", "y"}, {"FOO", "2 "}};
+        eg_fwd_field_t c[] = {{"Foo", "1,2"}, {"Bar", ""}};
+        eg_fwd_field_t d[] = {{"Foo", "2, 1"}};
+        eg_fwd_field_t l1[] = {{"Accept-Language", "en-US, fr"}};
+        eg_fwd_field_t l2[] = {{"Accept-Language", "en-us,fr"}};
+        eg_fwd_viewer_t va = viewer(a, 2), vb = viewer(b, 3), vc = viewer(c, 2), vd = viewer(d, 1);
+        eg_fwd_viewer_t w1 = viewer(l1, 1), w2 = viewer(l2, 1);
+        eg_buf_t ka = {0}, kb = {0}, kc = {0}, kd = {0}, kl1 = {0}, kl2 = {0};
+        eg_fwd_vary_key(&ka, &va, "foo,bar");
+        eg_fwd_vary_key(&kb, &vb, "foo,bar");
+        eg_fwd_vary_key(&kc, &vc, "foo,bar");
+        eg_fwd_vary_key(&kd, &vd, "foo,bar");
+        eg_fwd_vary_key(&kl1, &w1, "accept-language");
+        eg_fwd_vary_key(&kl2, &w2, "accept-language");
+        ok(ka.len == kb.len && memcmp(ka.data, kb.data, ka.len) == 0,
+           "lines of a field are one list, elements trimmed; fields not named do not count");
+        ok(ka.len != kc.len || memcmp(ka.data, kc.data, ka.len) != 0,
+           "an empty field is not an absent one");
+        ok(ka.len != kd.len || memcmp(ka.data, kd.data, ka.len) != 0,
+           "the order of elements counts");
+        ok(kl1.len == kl2.len && memcmp(kl1.data, kl2.data, kl1.len) == 0,
+           "language tags are compared case-blind");
+        eg_buf_free(&ka), eg_buf_free(&kb), eg_buf_free(&kc), eg_buf_free(&kd);
+        eg_buf_free(&kl1), eg_buf_free(&kl2);
+    }
     return done();
 }
