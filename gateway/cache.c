@@ -455,6 +455,27 @@ int eg_cache_flight_begin(eg_cache_t *c, const char *key, size_t klen, int timeo
     return 0;
 }
 
+eg_cache_flight_t *eg_cache_flight_try(eg_cache_t *c, const char *key, size_t klen)
+{
+    eg_cache_flight_t *f;
+    pthread_mutex_lock(&c->lock);
+    for (f = c->flights; f; f = f->next)
+        if (f->klen == klen && memcmp(f->key, key, klen) == 0)
+            break;
+    if (f) {
+        pthread_mutex_unlock(&c->lock);
+        return NULL;
+    }
+    f = eg_calloc(1, sizeof(*f));
+    f->key = eg_strndup(key, klen);
+    f->klen = klen;
+    pthread_cond_init(&f->cond, NULL);
+    f->next = c->flights;
+    c->flights = f;
+    pthread_mutex_unlock(&c->lock);
+    return f;
+}
+
 void eg_cache_flight_end(eg_cache_t *c, eg_cache_flight_t *f)
 {
     eg_cache_flight_t **pp;

@@ -311,10 +311,22 @@ static eg_cache_obj_t *lookup(eg_req_t *rq)
     return o;
 }
 
+/* A fresh object, or a stale one within its stale-while-revalidate window (served while a
+ * background refresh runs): 1 when o may be served now. */
+static int usable(eg_req_t *rq, eg_cache_obj_t *o)
+{
+    if (eg_cache_obj_fresh(o))
+        return 1;
+    if (!eg_cache_obj_stale_within(o, o->swr_ms))
+        return 0;
+    eg_refresh_start(rq, o);
+    return 1;
+}
+
 int eg_deliver_hit(eg_req_t *rq, enum MHD_Result *ret)
 {
     eg_cache_obj_t *o = lookup(rq);
-    if (o == NULL || !eg_cache_obj_fresh(o)) {
+    if (o == NULL || !usable(rq, o)) {
         eg_cache_obj_unref(o);
         return 0;
     }
@@ -323,43 +335,15 @@ int eg_deliver_hit(eg_req_t *rq, enum MHD_Result *ret)
     return 1;
 }
 
-/* The policy a response from the origin is judged by. */
-static void fresh_policy(const eg_req_t *rq, time_t sent, eg_fresh_policy_t *p)
-{
-    const eg_route_t *r = rq->route;
-    p->min_ttl = r->min_ttl;
-    p->default_ttl = r->default_ttl;
-    p->max_ttl = r->max_ttl;
-    p->error_min_ttl = r->error_min_ttl;
-    /* Authorization reaches the origin only when the cache policy keys it */
-    p->authorized = eg_req_header(rq, "Authorization") != NULL &&
-                    eg_http_has_token(r->cache_headers, strlen(r->cache_headers),
-                                      "Authorization");
-    p->request_time = sent;
-    p->response_time = time(NULL);
-}
-
-/* The stored object o, refreshed by the origin's 304 (RFC 9111 4.3.4): the 304's fields
- * replace o's, its freshness is judged again. Stored unless an invalidation came meanwhile
- * or the update made it unstorable; served either way. */
+/* The stored object o, refreshed by the origin's 304: stored unless an invalidation came
+ * meanwhile or the update made it unstorable; served either way. */
 static enum MHD_Result refreshed(eg_req_t *rq, eg_cache_obj_t *o, time_t sent,
                                  unsigned long long purges)
 {
-    eg_fresh_policy_t p;
-    eg_fresh_t fr;
-    eg_http_head_t *view = eg_malloc(sizeof(*view));
-    const eg_header_t *age = eg_http_find(&rq->fetch->h, "Age");
-    eg_cache_obj_t *n;
-    eg_buf_t names = {0};
-    enum MHD_Result ret;
     int storable;
-    n = eg_cache_obj_update(o, &rq->fetch->h);
-    eg_cache_obj_head(n, age, view);
-    fresh_policy(rq, sent, &p);
-    storable = eg_fresh_judge(view, &p, &fr) && eg_fwd_vary_names(view, rq->route, &names) >= 0;
-    free(view);
-    eg_buf_free(&names);
-    eg_cache_obj_set_fresh(n, &fr);
+    enum MHD_Result ret;
+    eg_cache_obj_t *n = eg_refresh_update(rq->route, eg_req_authorized(rq), o, &rq->fetch->h,
+                                          sent, &storable);
     if (storable)
         eg_cache_put_unless_purged(rq->f->cache, n, purges);
     ret = serve_object(rq, n, "RefreshHit from edgegate");
@@ -404,7 +388,7 @@ enum MHD_Result eg_deliver_cached(eg_req_t *rq)
 
     eg_req_viewer(rq, &v);
     o = lookup(rq);
-    if (o && eg_cache_obj_fresh(o)) {
+    if (o && usable(rq, o)) {
         ret = serve_object(rq, o, "Hit from edgegate");
         goto out;
     }
@@ -456,7 +440,7 @@ enum MHD_Result eg_deliver_cached(eg_req_t *rq)
         ret = serve_object(rq, o, "Hit from edgegate");
         goto out;
     }
-    fresh_policy(rq, sent, &pol);
+    eg_refresh_policy(r, eg_req_authorized(rq), sent, &pol);
     storable = eg_fresh_judge(&rq->fetch->h, &pol, &fr) &&
                (varies = eg_fwd_vary_names(&rq->fetch->h, r, &names)) >= 0;
     if (storable && (rq->fetch->content_length < 0 || (size_t)rq->fetch->content_length <= max_obj)) {

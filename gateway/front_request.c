@@ -49,7 +49,7 @@ void eg_req_unref(eg_req_t *rq)
     free(rq->fields);
     free(rq);
     if (counted) /* only now may a stop free the pools this request used */
-        __atomic_sub_fetch(&f->jobs, 1, __ATOMIC_RELEASE);
+        eg_front_release(f);
 }
 
 const char *eg_req_header(const eg_req_t *rq, const char *name)
@@ -265,14 +265,27 @@ static void decided(void *arg, eg_route_t *r, const char *err)
  * any more. */
 #define JOBS_CLOSED (-(1 << 30))
 
+int eg_front_hold(eg_front_t *f)
+{
+    /* one atomic step against eg_front_stop's 0 -> JOBS_CLOSED: either the stop sees this
+     * counted and waits for it, or this sees the stop and starts nothing */
+    if (__atomic_add_fetch(&f->jobs, 1, __ATOMIC_SEQ_CST) <= 0) {
+        __atomic_sub_fetch(&f->jobs, 1, __ATOMIC_RELEASE);
+        return -1;
+    }
+    return 0;
+}
+
+void eg_front_release(eg_front_t *f)
+{
+    __atomic_sub_fetch(&f->jobs, 1, __ATOMIC_RELEASE);
+}
+
 enum MHD_Result eg_req_run_job(eg_req_t *rq, void (*fn)(eg_req_t *))
 {
     eg_front_t *f = rq->f;
-    /* one atomic step against eg_front_stop's 0 -> JOBS_CLOSED: either the stop sees this
-     * request counted and waits for it, or this sees the stop and starts nothing */
     if (!rq->counted) {
-        if (__atomic_add_fetch(&f->jobs, 1, __ATOMIC_SEQ_CST) <= 0) {
-            __atomic_sub_fetch(&f->jobs, 1, __ATOMIC_RELEASE);
+        if (eg_front_hold(f) < 0) {
             eg_log_info("request %s: edgegate is stopping; not started", rq->id);
             return eg_deliver_error(rq, 503);
         }

@@ -98,5 +98,8 @@ typedef struct eg_cache_flight eg_cache_flight_t;
 int eg_cache_flight_begin(eg_cache_t *c, const char *key, size_t klen, int timeout_ms,
                           eg_cache_flight_t **leader);
 void eg_cache_flight_end(eg_cache_t *c, eg_cache_flight_t *f);
+/* The leader's flight for key without waiting, or NULL when another fetch of key is under
+ * way (a background refresh needs only one). */
+eg_cache_flight_t *eg_cache_flight_try(eg_cache_t *c, const char *key, size_t klen);
 
 #endif

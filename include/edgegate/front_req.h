@@ -8,6 +8,7 @@
 #include <pthread.h>
 
 #include "edgegate/buf.h"
+#include "edgegate/cache.h"
 #include "edgegate/fetch.h"
 #include "edgegate/front.h"
 #include "edgegate/fwd.h"
@@ -81,6 +82,12 @@ void eg_req_viewer(const eg_req_t *rq, eg_fwd_viewer_t *v);
 /* Runs fn in the job pool while the connection is suspended; 503 when it is full. */
 enum MHD_Result eg_req_run_job(eg_req_t *rq, void (*fn)(eg_req_t *));
 
+/* Work that uses the front's pools (jobs, background refreshes) holds the front while it
+ * runs, so that eg_front_stop waits for it: 0, or -1 when the front is stopping (start
+ * nothing then). */
+int eg_front_hold(eg_front_t *f);
+void eg_front_release(eg_front_t *f);
+
 /* front_deliver.c: answers */
 enum MHD_Result eg_deliver_queue(eg_req_t *rq, int status, struct MHD_Response *resp);
 enum MHD_Result eg_deliver_error(eg_req_t *rq, int status);
@@ -92,6 +99,19 @@ void eg_deliver_via(struct MHD_Response *resp, const char *origin_via, size_t le
 int eg_deliver_hit(eg_req_t *rq, enum MHD_Result *ret);
 /* GET/HEAD (and OPTIONS when cached): hit, fill or revalidate; in a job. */
 enum MHD_Result eg_deliver_cached(eg_req_t *rq);
+
+/* front_refresh.c: what the origin's answers do to stored objects */
+/* 1 when Authorization reaches the origin: the viewer sent it and the cache policy keys it. */
+int eg_req_authorized(const eg_req_t *rq);
+/* The policy an answer to rq is judged by (freshness.h); sent: when the request left. */
+void eg_refresh_policy(const eg_route_t *r, int authorized, time_t sent, eg_fresh_policy_t *p);
+/* The object the origin's 304 makes of o (RFC 9111 4.3.4) and *storable: whether it may
+ * replace o in the cache. */
+eg_cache_obj_t *eg_refresh_update(const eg_route_t *r, int authorized, eg_cache_obj_t *o,
+                                  const eg_http_head_t *h304, time_t sent, int *storable);
+/* Revalidates o in the background while rq is served it stale (stale-while-revalidate): at
+ * most one refresh per object at a time, none when the job pool is full or the front stops. */
+void eg_refresh_start(eg_req_t *rq, eg_cache_obj_t *o);
 
 /* front_proxy.c: to the origin and back */
 void eg_proxy_target(eg_req_t *rq);
