@@ -8,6 +8,7 @@
 #include "edgegate/freshness.h"
 #include "edgegate/front_req.h"
 #include "edgegate/policy.h"
+#include "edgegate/range.h"
 
 void eg_deliver_common(eg_req_t *rq, struct MHD_Response *resp, const char *xcache)
 {
@@ -239,21 +240,52 @@ static int not_modified(eg_req_t *rq, const eg_cache_obj_t *o)
     return modified <= since;
 }
 
+/* The viewer's Range against a stored 200, for a GET (RFC 9110 14.2; preconditions first):
+ * the status to answer with, and the range in *rg. */
+static int range_of(eg_req_t *rq, const eg_cache_obj_t *o, eg_range_t *rg)
+{
+    const char *range = NULL, *date = NULL;
+    int lines = 0;
+    rg->status = EG_RANGE_IGNORE;
+    if (o->status != 200 || strcmp(rq->method, "GET") != 0)
+        return EG_RANGE_IGNORE;
+    for (size_t i = 0; i < rq->n_fields; i++)
+        if (strcasecmp(rq->fields[i].name, "Range") == 0) {
+            range = rq->fields[i].value;
+            lines++;
+        }
+    if (range == NULL || lines > 1) /* several Range lines are no valid ranges-specifier */
+        return EG_RANGE_IGNORE;
+    for (size_t i = 0; i < o->n_headers && date == NULL; i++)
+        if (strcasecmp(o->headers[i].name, "Date") == 0)
+            date = o->headers[i].value;
+    return eg_range_eval(range, eg_req_header(rq, "If-Range"), o->etag, o->last_modified,
+                         date ? eg_fresh_parse_date(date, strlen(date)) : (time_t)-1,
+                         o->body_len, rg);
+}
+
 static enum MHD_Result serve_object(eg_req_t *rq, eg_cache_obj_t *o, const char *xcache)
 {
     struct MHD_Response *resp;
-    char age[32];
+    char age[32], content_range[EG_RANGE_CONTENT_RANGE_SIZE];
     int status = o->status;
     long a = eg_cache_obj_age(o);
     const char *origin_via = NULL;
+    eg_range_t rg;
     if (not_modified(rq, o)) {
         status = 304;
         resp = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
     } else if (strcmp(rq->method, "HEAD") == 0) {
         resp = MHD_create_response_from_callback(o->body_len, 1024, no_body, rq, NULL);
+    } else if ((status = range_of(rq, o, &rg)) == EG_RANGE_UNSATISFIABLE) {
+        resp = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
     } else {
+        size_t first = status == EG_RANGE_SINGLE ? (size_t)rg.first : 0;
+        size_t len = status == EG_RANGE_SINGLE ? (size_t)(rg.last - rg.first + 1) : o->body_len;
+        if (status != EG_RANGE_SINGLE)
+            status = o->status;
         eg_cache_obj_ref(o);
-        resp = MHD_create_response_from_buffer_with_free_callback_cls(o->body_len, o->body,
+        resp = MHD_create_response_from_buffer_with_free_callback_cls(len, o->body + first,
                                                                        obj_release, o);
         if (resp == NULL)
             eg_cache_obj_unref(o);
@@ -275,6 +307,9 @@ static enum MHD_Result serve_object(eg_req_t *rq, eg_cache_obj_t *o, const char 
         snprintf(age, sizeof(age), "%ld", a);
         MHD_add_response_header(resp, "Age", age);
     }
+    if ((status == 206 || status == 416) &&
+        eg_range_content_range(&rg, content_range, sizeof(content_range)) > 0)
+        MHD_add_response_header(resp, "Content-Range", content_range);
     eg_deliver_via(resp, origin_via, origin_via ? strlen(origin_via) : 0);
     eg_deliver_common(rq, resp, xcache);
     return eg_deliver_queue(rq, status, resp);
