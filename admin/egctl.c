@@ -1,6 +1,6 @@
 /* egctl: edit edgegate's distributions, origins, cache behaviors and invalidations from shell
- * scripts. Options for origin and behavior fields come from the settings tables in
- * gateway/config.c, so egctl, the database and the worker always agree on names and values. */
+ * scripts. Options for distribution, origin and behavior fields come from the settings tables
+ * in gateway/config.c, so egctl, the database and the worker always agree on names and values. */
 #include <ctype.h>
 #include <unistd.h>
 
@@ -44,7 +44,7 @@ static void field_help(FILE *out, const eg_field_t *f, size_t n)
         if (f[i].flags & EG_FF_KEY)
             continue;
         snprintf(left, sizeof(left), "--%s VALUE", f[i].name);
-        fprintf(out, "      %-28s %s", left, f[i].help);
+        fprintf(out, "      %-30s %s", left, f[i].help);
         if (f[i].def)
             fprintf(out, " [%s]", f[i].def[0] ? f[i].def : "\"\"");
         fputc('\n', out);
@@ -60,13 +60,14 @@ static void usage(FILE *out)
             "Commands:\n"
             "  init                              create the database and the default "
             "distribution\n"
-            "  dist add|set ID [--aliases LIST] [--comment TEXT] [--enabled true|false]\n"
+            "  dist add|set ID [OPTIONS]\n"
             "  dist list | dist rm ID [--force]   (--force: also when it still has origins or "
-            "behaviors)\n"
-            "  origin add ID --domain NAME [OPTIONS]   (the first origin becomes the target of "
-            "the default behavior *)\n"
-            "  origin set ID [OPTIONS] [--invalidate]\n"
-            "  origin list | origin rm ID\n");
+            "behaviors)\n");
+    field_help(out, eg_dist_fields, eg_dist_nfields);
+    fprintf(out, "  origin add ID --domain NAME [OPTIONS]   (the first origin becomes the target "
+                 "of the default behavior *)\n"
+                 "  origin set ID [OPTIONS] [--invalidate]\n"
+                 "  origin list | origin rm ID\n");
     field_help(out, eg_origin_fields, eg_origin_nfields);
     fprintf(out, "  behavior add PATTERN --origin ID [OPTIONS] [--at N]\n"
                  "  behavior set PATTERN [OPTIONS]          (the default behavior is '*')\n"

@@ -53,6 +53,9 @@ const eg_decision_field_t eg_decision_fields[] = {
      .def = "none", ROUTE(origin_headers), FROM(EG_DS_BEHAVIOR, eg_behavior_t, origin_headers)},
     {.header = "X-Eg-Origin-Cookies", .kind = EG_DK_NAMES, .setting = "origin-cookies",
      .def = "none", ROUTE(origin_cookies), FROM(EG_DS_BEHAVIOR, eg_behavior_t, origin_cookies)},
+    /* CloudFront's default for an older worker, which does not send it */
+    {.header = "X-Eg-Error-Caching-Min-TTL", .kind = EG_DK_INT, .setting = "error-caching-min-ttl",
+     .def = "10", ROUTE(error_min_ttl), FROM(EG_DS_DIST, eg_dist_info_t, error_min_ttl)},
 };
 const size_t eg_decision_nfields = EG_ARRAY_LEN(eg_decision_fields);
 
@@ -216,6 +219,12 @@ static int read_value(const eg_decision_field_t *f, const char *value, size_t le
         memcpy(dst, tmp, len + 1);
         return 0;
     case EG_DK_INT:
+        if (f->setting) {
+            if (eg_field_parse_at(setting(f), &i, tmp, why, whylen) < 0)
+                return -1;
+            *(int *)dst = i;
+            return 0;
+        }
         if (read_int(tmp, f->min, f->max, &v) < 0) {
             eg_errf(why, whylen, "not a whole number from %ld to %ld", f->min, f->max);
             return -1;

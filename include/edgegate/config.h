@@ -60,6 +60,10 @@ typedef struct {
     char comment[EG_NAME_MAX];
     int enabled;
     char aliases[EG_NAME_MAX * 4]; /* comma-separated host names, lower case */
+    /* CloudFront's Error Caching Minimum TTL, seconds (0 to 31536000, default 10): how long
+     * origin errors (400, 403, 404, 405, 414, 416, 500 to 504) are cached at least; 0 caches
+     * them only as their own headers allow */
+    int error_min_ttl;
 } eg_dist_info_t;
 
 typedef struct {

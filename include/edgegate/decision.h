@@ -14,7 +14,8 @@
 
 typedef enum {
     EG_DK_STR,    /* char[size] in both; min to size - 1 bytes, copied as they are */
-    EG_DK_INT,    /* int in both, decimal, from min to max */
+    EG_DK_INT,    /* int in both, decimal, from min to max; or, when the row names a
+                   * setting, checked by that settings field (EG_FT_INT: egctl's bounds) */
     EG_DK_CHOICE, /* int in both: the index of the word in choices ("http|https") */
     EG_DK_SET,    /* int bits in both, spelled and checked by the settings field */
     /* int eg_methods_t at the source, spelled and checked by the settings field; the route
@@ -52,9 +53,10 @@ typedef struct {
     size_t off, size;      /* in eg_route_t */
     eg_decision_src_t src; /* written from ... */
     size_t src_off;        /* ... this member of it */
-    const char *setting;   /* SET, METHODS, NAMES: the field of the source's settings table */
+    const char *setting;   /* SET, METHODS, NAMES, and INT where given: the field of the
+                              source's settings table */
     const char *choices;   /* CHOICE: "a|b" */
-    long min, max;         /* INT: bounds; STR: least length */
+    long min, max;         /* INT without a setting: bounds; STR: least length */
     const char *def;       /* what an answer without the row means, spelled as written;
                               NULL: zero (or "") */
 } eg_decision_field_t;
@@ -62,7 +64,8 @@ typedef struct {
 extern const eg_decision_field_t eg_decision_fields[];
 extern const size_t eg_decision_nfields;
 
-/* The settings field that spells and checks row f (SET, METHODS, NAMES), else NULL. */
+/* The settings field that spells and checks row f (SET, METHODS, NAMES, INT with a
+ * setting), else NULL. */
 const eg_field_t *eg_decision_setting(const eg_decision_field_t *f);
 /* Appends "Header: value\r\n" for each row of part whose source d has. */
 void eg_decision_write(eg_buf_t *out, const eg_policy_decision_t *d, eg_decision_part_t part);

@@ -39,7 +39,12 @@ typedef struct eg_route {
     int forward_query;
     unsigned cached_methods; /* method bits */
     int min_ttl, default_ttl, max_ttl;
-    int error_min_ttl; /* the distribution's error caching minimum TTL, seconds */
+    /* The distribution's Error Caching Minimum TTL (CloudFront's), seconds, 0 to 31536000,
+     * from X-Eg-Error-Caching-Min-TTL checked by the settings field egctl uses: how long an
+     * origin error (400, 403, 404, 405, 414, 500 to 504) stays cached at least; 0
+     * caches it only as its own headers allow. An answer without the header (an older
+     * worker) leaves CloudFront's default, 10. */
+    int error_min_ttl;
     /* The behavior's cache policy and origin request policy, from X-Eg-Cache-Headers,
      * X-Eg-Cache-Cookies, X-Eg-Origin-Headers and X-Eg-Origin-Cookies, checked by the same
      * parser egctl uses (gateway/config.c, through the decision table, decision.h). Each is

@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
 """egctl's safety rules end to end: what it refuses (path patterns CloudFront would refuse,
 forwarding lists that would leak one viewer's answer to another, invalidation paths that are
-not paths), `dist rm` on a configured distribution, a running edgegate dropping a deleted
+not paths, error caching minimum TTLs out of CloudFront's bounds), a database of an older
+schema migrated, `dist rm` on a configured distribution, a running edgegate dropping a deleted
 distribution's cached objects, and the policy worker's own answers (HTML error pages, valid
-Location headers, raw request targets normalized or refused) spoken to over FastCGI.
+Location headers, raw request targets normalized or refused, the distribution's error caching
+minimum TTL in every forward) spoken to over FastCGI.
 Every test runs under an alarm, so a hang fails it instead of stalling the suite."""
+import glob
 import json
 import os
 import socket
@@ -14,8 +17,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (BUILD, eventually, free_port, main, request, test,  # noqa: E402
-                     wait_port)
+from harness import (BUILD, EGCTL, ROOT, eventually, free_port, main, request,  # noqa: E402
+                     test, wait_port)
 from harness import within as timeout  # noqa: E402
 
 POLICY = os.path.join(BUILD, "gateway", "edgegate-policy")
@@ -41,6 +44,19 @@ def dump(env):
                       "invalidation_paths"):
             out.append(sorted(map(repr, con.execute("SELECT * FROM %s" % table))))
         return out
+    finally:
+        con.close()
+
+
+def dists(env, db=None):
+    r = env.run(EGCTL, "--db", db or env.db, "--json", "dist", "list")
+    return {d["id"]: d for d in json.loads(r.stdout)}
+
+
+def config_version(env):
+    con = sqlite3.connect(env.db)
+    try:
+        return con.execute("SELECT value FROM meta WHERE key = 'config_version'").fetchone()[0]
     finally:
         con.close()
 
@@ -196,6 +212,64 @@ def dist_rm_refuses_a_configured_distribution_unless_forced(env):
     con.close()
     assert left == (0, 0, 0), left
     env.egctl("dist", "add", "shop", "--aliases", "shop.example")   # the alias is free again
+
+
+@test
+@timeout(60)
+def error_caching_min_ttl_is_a_distribution_setting_within_cloudfronts_bounds(env):
+    assert dists(env)["default"]["error-caching-min-ttl"] == 10, "CloudFront's default"
+    env.egctl("dist", "add", "shop", "--error-caching-min-ttl", "0")
+    assert dists(env)["shop"]["error-caching-min-ttl"] == 0, dists(env)
+    before = config_version(env)
+    env.egctl("dist", "set", "shop", "--error-caching-min-ttl", "31536000")
+    assert dists(env)["shop"]["error-caching-min-ttl"] == 31536000, dists(env)
+    # the front forgets the routes (which carry the value) of an older version
+    assert config_version(env) > before, "a change must bump the configuration version"
+    table = [line.split() for line in env.egctl("dist", "list").stdout.splitlines()]
+    assert table[0][-1] == "ERROR-CACHING-MIN-TTL", table   # the last column: comments hold spaces
+    assert {row[0]: row[-1] for row in table[1:]} == {"default": "10", "shop": "31536000"}, \
+        table
+    for bad in ("-1", "31536001", "10s", "", "ten", "1e3"):
+        refused(env, "dist", "set", "shop", "--error-caching-min-ttl", bad,
+                says="--error-caching-min-ttl: '%s' is not a whole number from 0 to 31536000"
+                % bad)
+    refused(env, "dist", "add", "other", "--error-caching-min-ttl", "-5", says="from 0 to")
+    assert sorted(dists(env)) == ["default", "shop"]
+    h = [line for line in env.egctl("--help").stdout.splitlines()
+         if "--error-caching-min-ttl" in line]
+    assert len(h) == 1 and "Error Caching Minimum TTL" in h[0] and h[0].endswith("[10]"), h
+
+
+@test
+@timeout(60)
+def a_database_from_before_the_error_caching_min_ttl_gets_10(env):
+    """A database as an edgegate of schema version 2 left it (schema.sql and migration 002
+    applied as eg_db_open applies them) is migrated when egctl opens it: every distribution
+    gets CloudFront's default, and nothing else changes."""
+    old = env.path("old.db")
+    migrations = sorted(glob.glob(os.path.join(ROOT, "db", "migrations", "[0-9]*.sql")))
+    con = sqlite3.connect(old)
+    for f in [os.path.join(ROOT, "db", "schema.sql")] + \
+            [m for m in migrations if int(os.path.basename(m)[:3]) <= 2]:
+        with open(f) as sql:
+            con.executescript(sql.read())
+    con.execute("PRAGMA user_version = 2")
+    con.execute("INSERT INTO distributions (id, comment, enabled) VALUES "
+                "('default', 'x', 1), ('shop', 'old one', 0)")
+    con.execute("INSERT INTO aliases (alias, dist_id) VALUES ('shop.example', 'shop')")
+    con.commit()
+    con.close()
+    got = dists(env, old)
+    assert {k: v["error-caching-min-ttl"] for k, v in got.items()} == {"default": 10, "shop": 10}, \
+        got
+    assert (got["shop"]["comment"], got["shop"]["enabled"], got["shop"]["aliases"]) == \
+        ("old one", False, "shop.example"), got
+    con = sqlite3.connect(old)
+    version = con.execute("PRAGMA user_version").fetchone()[0]
+    con.close()
+    assert version == len(migrations) + 1, (version, migrations)
+    env.run(EGCTL, "--db", old, "dist", "set", "shop", "--error-caching-min-ttl", "60")
+    assert dists(env, old)["shop"]["error-caching-min-ttl"] == 60
 
 
 # --- a running gateway -------------------------------------------------------------------
@@ -384,6 +458,36 @@ def the_worker_normalizes_raw_targets_refuses_bad_ones_and_writes_valid_location
     st, h, _ = ask("/r/x", HTTP_HOST="", SERVER_NAME="evil\r\nSet-Cookie: x")
     assert st == 301 and h.get("location") == "https://localhost/r/x", h
     assert p.poll() is None, "the worker still runs"
+
+
+@test
+@timeout(60)
+def the_worker_sends_the_error_caching_min_ttl_with_every_forward(env):
+    env.egctl("origin", "add", "web", "--domain", "127.0.0.1")
+    sock = env.path("policy.sock")
+    p = env.start([POLICY, "--db", env.db, "--listen", sock], "policy")
+    assert eventually(lambda: os.path.exists(sock) or p.poll() is not None, 5) and \
+        p.poll() is None, env.log("policy")
+
+    def ask():
+        return fcgi_ask(sock, {"REQUEST_METHOD": "GET", "REQUEST_URI": "/index.html",
+                               "SERVER_PROTOCOL": "HTTP/1.1", "HTTP_HOST": "www.example.com",
+                               "SERVER_NAME": "127.0.0.1", "EG_HTTPS_PORT": "443",
+                               "REQUEST_SCHEME": "http"})
+
+    st, h, _ = ask()
+    assert st == 200 and h.get("x-eg-action") == "forward", (st, h)
+    assert h.get("x-eg-error-caching-min-ttl") == "10", h
+    before = int(h["x-eg-config"])
+    env.egctl("dist", "set", "default", "--error-caching-min-ttl", "0")
+    # the new value comes under a new configuration version, so the front, which remembers
+    # routes only while their version is current, never mixes the two
+    assert eventually(lambda: ask()[1].get("x-eg-error-caching-min-ttl") == "0", 5), ask()
+    assert int(ask()[1]["x-eg-config"]) > before
+    env.egctl("behavior", "set", "*", "--viewer-protocol", "https-only")
+    assert eventually(lambda: ask()[0] == 403, 5), ask()
+    st, h, _ = ask()
+    assert st == 403 and "x-eg-error-caching-min-ttl" not in h, "a final answer has none: %r" % h
 
 
 if __name__ == "__main__":

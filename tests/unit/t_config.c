@@ -166,6 +166,39 @@ static void forwarding_lists(void)
     ok(eg_behavior_validate(&b, err, sizeof(err)) == 0, "unkeyed headers with min TTL 0 fine");
 }
 
+/* --error-caching-min-ttl: a stored, listed distribution setting, CloudFront's 0 to a year */
+static void error_caching_min_ttl(void)
+{
+    static const char *const bad[] = {"-1", "31536001", "", " 5", "5s", "1.5", "0x10",
+                                      "99999999999999999999"};
+    const eg_field_t *f = eg_field_find(eg_dist_fields, eg_dist_nfields, "error-caching-min-ttl");
+    eg_dist_info_t d;
+    char buf[64], err[256];
+
+    ok(f && f->type == EG_FT_INT && f->column && !strcmp(f->column, "error_caching_min_ttl") &&
+           (f->flags & EG_FF_LIST) && !(f->flags & EG_FF_KEY),
+       "--error-caching-min-ttl is a stored distribution setting (column "
+       "error_caching_min_ttl), shown by dist list");
+    if (f == NULL)
+        return;
+    ok(f->help && strstr(f->help, "Error Caching Minimum TTL"), "its help names CloudFront's");
+    memset(&d, 0, sizeof(d));
+    eg_fields_defaults(eg_dist_fields, eg_dist_nfields, &d);
+    is_int(d.error_min_ttl, 10, "CloudFront's default, 10 seconds");
+    ok(eg_field_parse(f, &d, "0", err, sizeof(err)) == 0 && d.error_min_ttl == 0,
+       "0: errors cached only as their own headers allow");
+    ok(eg_field_parse(f, &d, "31536000", err, sizeof(err)) == 0 && d.error_min_ttl == 31536000,
+       "a year is the most");
+    eg_field_format(f, &d, buf, sizeof(buf));
+    is_str(buf, "31536000", "and formats back");
+    for (size_t i = 0; i < EG_ARRAY_LEN(bad); i++)
+        ok(eg_field_parse(f, &d, bad[i], err, sizeof(err)) < 0 && d.error_min_ttl == 31536000,
+           "'%s' refused, the value unchanged: %s", bad[i], err);
+    eg_field_parse(f, &d, "31536001", err, sizeof(err));
+    is_str(err, "--error-caching-min-ttl: '31536001' is not a whole number from 0 to 31536000",
+           "the reason names the option and its bounds");
+}
+
 /* in, printable for a TAP line (control bytes as '?'); two may be used in one call. */
 static const char *shown(const char *in)
 {
@@ -618,6 +651,7 @@ int main(void)
     ok(eg_id_validate("origin", "a b", err, sizeof(err)) < 0, "ids take no spaces");
 
     forwarding_lists();
+    error_caching_min_ttl();
     path_patterns();
     invalidation_paths();
     readonly_database();

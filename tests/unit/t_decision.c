@@ -45,6 +45,7 @@ static void setup(void)
     eg_fields_defaults(eg_dist_fields, eg_dist_nfields, &dist.info);
     strcpy(dist.info.id, "d1");
     strcpy(dist.info.aliases, "a.example");
+    dist.info.error_min_ttl = 30;
     dist.origins = &origin;
     dist.n_origins = 1;
     dist.behaviors = &behavior;
@@ -162,13 +163,15 @@ static void table_agrees_with_settings(void)
     for (size_t i = 0; i < eg_decision_nfields; i++) {
         const eg_decision_field_t *f = &eg_decision_fields[i];
         const eg_field_t *s = eg_decision_setting(f);
-        int needs = f->kind == EG_DK_SET || f->kind == EG_DK_METHODS || f->kind == EG_DK_NAMES;
+        int needs = f->kind == EG_DK_SET || f->kind == EG_DK_METHODS || f->kind == EG_DK_NAMES ||
+                    (f->kind == EG_DK_INT && f->setting);
         names_ok &= strncmp(f->header, "X-Eg-", 5) == 0 && strlen(f->header) < 60;
         for (size_t j = 0; j < i; j++)
             unique &= strcasecmp(f->header, eg_decision_fields[j].header) != 0;
         if (needs && (s == NULL || s->off != f->src_off ||
                       (f->kind == EG_DK_SET && s->type != EG_FT_SET) ||
                       (f->kind == EG_DK_METHODS && s->type != EG_FT_ENUM) ||
+                      (f->kind == EG_DK_INT && s->type != EG_FT_INT) ||
                       (f->kind == EG_DK_NAMES && s->type != EG_FT_HEADERS &&
                        s->type != EG_FT_COOKIES))) {
             printf("# %s: its settings field '%s' does not fit\n", f->header,
@@ -205,7 +208,8 @@ static void defaults_are_an_older_workers(const eg_route_t *r)
     ok(r && r->ssl_protocols == EG_SSL_TLSV1_2 && r->read_timeout == 30 &&
            r->keepalive_timeout == 5 && r->forward_host == 0 && r->forward_query == 1 &&
            r->cached_methods == eg_methods_mask(EG_AM_GET_HEAD) && r->min_ttl == 0 &&
-           r->default_ttl == 86400 && r->max_ttl == 31536000 && r->origin_path[0] == '\0',
+           r->default_ttl == 86400 && r->max_ttl == 31536000 && r->origin_path[0] == '\0' &&
+           r->error_min_ttl == 10,
        "absent fields mean egctl's defaults");
     ok(r && !strcmp(r->cache_headers, "none") && !strcmp(r->cache_cookies, "none") &&
            !strcmp(r->origin_headers, "none") && !strcmp(r->origin_cookies, "none"),
@@ -241,7 +245,8 @@ static void every_row_round_trips(const eg_route_t *bare)
            r->cached_methods == eg_methods_mask(EG_AM_GET_HEAD_OPTIONS) && r->min_ttl == 0 &&
            r->default_ttl == 60 && r->max_ttl == 600 &&
            !strcmp(r->cache_headers, "Authorization,X-A") && !strcmp(r->cache_cookies, "sess") &&
-           !strcmp(r->origin_headers, "Accept-Language") && !strcmp(r->origin_cookies, "all"),
+           !strcmp(r->origin_headers, "Accept-Language") && !strcmp(r->origin_cookies, "all") &&
+           r->error_min_ttl == 30,
        "the route holds each field where front_request.c reads it");
     ok(strstr(out.data, "\r\nX-Eg-Origin-SSL: TLSv1.1,TLSv1.2\r\n") &&
            strstr(out.data, "\r\nX-Eg-Cached-Methods: GET,HEAD,OPTIONS\r\n") &&
@@ -249,6 +254,8 @@ static void every_row_round_trips(const eg_route_t *bare)
            strstr(out.data, "\r\nX-Eg-Origin-Scheme: https\r\n") &&
            strstr(out.data, "\r\nX-Eg-Forward-Host: 1\r\n"),
        "spelled as before the table");
+    ok(strstr(out.data, "\r\nX-Eg-Error-Caching-Min-TTL: 30\r\n") != NULL,
+       "the distribution's error caching minimum TTL in whole seconds");
     eg_route_unref(r);
 
     /* a refusal carries the rows of every answer, and nothing of a forward */
@@ -336,9 +343,9 @@ static void every_row_refuses_malformed_values(void)
             if (s && (s->flags & EG_FF_UNKEYED) && s->type == EG_FT_HEADERS)
                 extra[n++] = "Authorization";
             break;
-        case EG_DK_INT:
-            snprintf(lo, sizeof(lo), "%ld", f->min - 1);
-            snprintf(hi, sizeof(hi), "%ld", f->max + 1);
+        case EG_DK_INT: /* just past its bounds: the settings field's when it names one */
+            snprintf(lo, sizeof(lo), "%ld", (s ? s->min : f->min) - 1);
+            snprintf(hi, sizeof(hi), "%ld", (s ? s->max : f->max) + 1);
             extra[n++] = lo;
             extra[n++] = hi;
             break;

@@ -183,6 +183,42 @@ static void forwarding_lists_reach_the_route(void)
     eg_buf_free(&out);
 }
 
+/* The distribution's error caching minimum TTL travels with every forward, 0 included, and
+ * an older worker's answer (without it) means CloudFront's 10 s. */
+static void error_caching_min_ttl_reaches_the_route(void)
+{
+    static const int values[] = {0, 10, 300, 31536000};
+    static const char *const bare = "Status: 200\r\nX-Eg-Config: 1\r\nX-Eg-Action: forward\r\n"
+                                    "X-Eg-Origin: o\r\nX-Eg-Origin-Domain: d\r\n"
+                                    "X-Eg-Origin-Scheme: http\r\nX-Eg-Origin-Port: 80\r\n\r\n";
+    eg_http_head_t *h = eg_malloc(sizeof(*h));
+    eg_buf_t out = {0};
+    eg_route_t *rt;
+    char want[64], err[256];
+    int st;
+
+    for (size_t i = 0; i < EG_ARRAY_LEN(values); i++) {
+        dists[0].info.error_min_ttl = values[i];
+        rt = answer("GET", 0, "/index.html", &st, &out);
+        snprintf(want, sizeof(want), "\r\nX-Eg-Error-Caching-Min-TTL: %d\r\n", values[i]);
+        ok(rt && rt->status == 0 && strstr(out.data, want) && rt->error_min_ttl == values[i],
+           "error caching minimum TTL %d reaches the route", values[i]);
+        eg_route_unref(rt);
+    }
+    rt = answer("GET", 0, "/secure/x", &st, &out);
+    ok(rt && rt->status == 403 && !strstr(out.data, "X-Eg-Error-Caching-Min-TTL"),
+       "a final answer does not carry it");
+    eg_route_unref(rt);
+    dists[0].info.error_min_ttl = 0;
+    rt = NULL;
+    ok(eg_http_parse_cgi_head(bare, strlen(bare), h) == 1 &&
+           eg_route_parse(h, "", 0, &rt, err, sizeof(err)) == 0 && rt->error_min_ttl == 10,
+       "an answer without it (an older worker) means 10 s: %s", rt ? "" : err);
+    eg_route_unref(rt);
+    free(h);
+    eg_buf_free(&out);
+}
+
 static void error_pages(void)
 {
     eg_buf_t out = {0};
@@ -549,6 +585,7 @@ int main(void)
         eg_buf_free(&out);
     }
     forwarding_lists_reach_the_route();
+    error_caching_min_ttl_reaches_the_route();
     error_pages();
     location_is_a_valid_header_value();
     raw_targets_are_normalized_first();
