@@ -11,9 +11,9 @@
 typedef struct {
     const char *name;
     size_t nlen;
-    const char *val; /* NULL when there is no '=' */
-    size_t vlen;     /* inside the quotes when quoted */
-    int bad;         /* whitespace around '=' or an unterminated quote */
+    const char *val;    /* NULL when there is no '=' */
+    size_t vlen;        /* inside the quotes when quoted */
+    int bad;            /* whitespace around '=' or an unterminated quote */
     const char *target; /* Surrogate-Control's ";target", or NULL */
     size_t tlen;
 } dir_t;
@@ -21,7 +21,7 @@ typedef struct {
 typedef struct {
     const eg_http_head_t *h;
     const char *field;
-    size_t i; /* next header line to look at */
+    size_t i;            /* next header line to look at */
     const char *p, *end; /* what is left of the current line */
 } dir_iter_t;
 
@@ -137,7 +137,6 @@ static long delta_seconds(const char *s, size_t len)
 typedef struct {
     int no_store, no_cache, private_, public_, must_revalidate, must_understand;
     long max_age, s_maxage, swr, sie; /* -2 absent, -1 present but invalid */
-    int any; /* at least one directive that applies */
 } cc_t;
 
 /* Reads field's directives; with surrogate, only those without a target or aimed at
@@ -156,7 +155,6 @@ static void read_cc(const eg_http_head_t *h, const char *field, int surrogate, c
             continue;
         if (!surrogate && d.target)
             d.bad = 1;
-        cc->any = 1;
         if (dir_is(&d, "no-store"))
             cc->no_store = 1;
         else if (dir_is(&d, "no-cache")) /* no-cache="Set-Cookie" too: revalidate it all */
@@ -241,8 +239,8 @@ time_t eg_fresh_parse_date(const char *s, size_t len)
     memset(&tm, 0, sizeof(tm));
     if (comma && comma - s == 3) { /* IMF-fixdate: Sun, 06 Nov 1994 08:49:37 GMT */
         p = comma + 1;
-        if (lit(&p, end, " ") < 0 || digits(&p, end, 2, &tm.tm_mday) < 0 ||
-            lit(&p, end, " ") < 0 || end - p < 4 || (tm.tm_mon = month_of(p)) < 0)
+        if (lit(&p, end, " ") < 0 || digits(&p, end, 2, &tm.tm_mday) < 0 || lit(&p, end, " ") < 0 ||
+            end - p < 4 || (tm.tm_mon = month_of(p)) < 0)
             return -1;
         p += 3;
         if (lit(&p, end, " ") < 0 || digits(&p, end, 4, &year) < 0 || lit(&p, end, " ") < 0 ||
@@ -250,8 +248,8 @@ time_t eg_fresh_parse_date(const char *s, size_t len)
             return -1;
     } else if (comma) { /* obsolete RFC 850: Sunday, 06-Nov-94 08:49:37 GMT */
         p = comma + 1;
-        if (lit(&p, end, " ") < 0 || digits(&p, end, 2, &tm.tm_mday) < 0 ||
-            lit(&p, end, "-") < 0 || end - p < 4 || (tm.tm_mon = month_of(p)) < 0)
+        if (lit(&p, end, " ") < 0 || digits(&p, end, 2, &tm.tm_mday) < 0 || lit(&p, end, "-") < 0 ||
+            end - p < 4 || (tm.tm_mon = month_of(p)) < 0)
             return -1;
         p += 3;
         if (lit(&p, end, "-") < 0 || digits(&p, end, 2, &year) < 0 || lit(&p, end, " ") < 0 ||
@@ -327,8 +325,16 @@ static long age_value(const eg_http_head_t *h)
 static int error_status(int s)
 {
     switch (s) {
-    case 400: case 403: case 404: case 405: case 414:
-    case 500: case 501: case 502: case 503: case 504:
+    case 400:
+    case 403:
+    case 404:
+    case 405:
+    case 414:
+    case 500:
+    case 501:
+    case 502:
+    case 503:
+    case 504:
         return 1;
     default:
         return 0;
@@ -375,7 +381,7 @@ int eg_fresh_judge(const eg_http_head_t *h, const eg_fresh_policy_t *p, eg_fresh
     if (sc.no_store)
         return 0;
     if (cc.must_understand) { /* RFC 9111 5.2.2.3: it stands in for no-store, for a cache
-                                * that knows the status's rules */
+                               * that knows the status's rules */
         if (!understood(h->status))
             return 0;
         cc.no_store = 0;
@@ -387,8 +393,7 @@ int eg_fresh_judge(const eg_http_head_t *h, const eg_fresh_policy_t *p, eg_fresh
 
     /* age (RFC 9111 4.2.3), on edgegate's clock */
     delay = p->response_time > p->request_time ? (long)(p->response_time - p->request_time) : 0;
-    apparent = date != (time_t)-1 && p->response_time > date ? (long)(p->response_time - date)
-                                                             : 0;
+    apparent = date != (time_t)-1 && p->response_time > date ? (long)(p->response_time - date) : 0;
     corrected = age_value(h);
     corrected = corrected >= EG_FRESH_INFINITY - delay ? EG_FRESH_INFINITY : corrected + delay;
     f->age = apparent > corrected ? apparent : corrected;
@@ -401,8 +406,9 @@ int eg_fresh_judge(const eg_http_head_t *h, const eg_fresh_policy_t *p, eg_fresh
     else if (cc.max_age != -2)
         lifetime = cc.max_age;
     else if (exp_present) /* an invalid Expires ("0") is in the past */
-        lifetime = expires == (time_t)-1 ? 0
-                   : (long)(expires - (date != (time_t)-1 ? date : p->response_time));
+        lifetime = expires == (time_t)-1
+                       ? 0
+                       : (long)(expires - (date != (time_t)-1 ? date : p->response_time));
     else
         explicit_ = 0;
     if (lifetime < 0)

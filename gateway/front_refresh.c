@@ -182,7 +182,8 @@ void eg_refresh_start(eg_req_t *rq, eg_cache_obj_t *o)
     }
     if (eg_pool_run(f->pool, refresh_main, rf) < 0) {
         eg_log_info("request %s: no job thread for a background refresh; the next request "
-                    "after the window revalidates", rq->id);
+                    "after the window revalidates",
+                    rq->id);
         refresh_free(rf);
     }
 }

@@ -18,17 +18,17 @@
 
 typedef struct {
     int min_ttl, default_ttl, max_ttl; /* the behavior's TTLs (CloudFront), seconds */
-    int error_min_ttl; /* the distribution's error caching minimum TTL (CloudFront), seconds */
-    int authorized; /* the request carried Authorization to the origin (RFC 9111 3.5) */
-    time_t request_time; /* wall clock when the request was sent to the origin */
+    int error_min_ttl;    /* the distribution's error caching minimum TTL (CloudFront), seconds */
+    int authorized;       /* the request carried Authorization to the origin (RFC 9111 3.5) */
+    time_t request_time;  /* wall clock when the request was sent to the origin */
     time_t response_time; /* wall clock when the response head arrived */
 } eg_fresh_policy_t;
 
 typedef struct {
-    long ttl; /* seconds it stays fresh from response_time on; <= 0: stale at once */
-    long age; /* its corrected initial age (RFC 9111 4.2.3), seconds */
-    long swr; /* stale-while-revalidate window after it goes stale, seconds (0: none) */
-    long sie; /* stale-if-error window after it goes stale, seconds (0: none) */
+    long ttl;       /* seconds it stays fresh from response_time on; <= 0: stale at once */
+    long age;       /* its corrected initial age (RFC 9111 4.2.3), seconds */
+    long swr;       /* stale-while-revalidate window after it goes stale, seconds (0: none) */
+    long sie;       /* stale-if-error window after it goes stale, seconds (0: none) */
     int revalidate; /* never served stale: must-revalidate, proxy-revalidate, s-maxage */
 } eg_fresh_t;
 
