@@ -179,16 +179,22 @@ enum MHD_Result eg_proxy_stream(eg_req_t *rq)
     eg_fetch_t *fx = rq->fetch;
     const eg_header_t *via = eg_http_find(&fx->h, "Via");
     struct MHD_Response *resp;
-    if (strcmp(rq->method, "HEAD") == 0 || (fx->done && rq->prefix.len == 0))
-        /* a HEAD answer's length is the GET's: the origin's Content-Length, or unknown
-         * (libmicrohttpd then says chunked, as the origin did) */
-        resp = MHD_create_response_from_callback(
-            fx->h.status == 204 || fx->h.status == 304 ? 0
-            : fx->content_length >= 0                 ? (uint64_t)fx->content_length
-            : strcmp(rq->method, "HEAD") == 0         ? MHD_SIZE_UNKNOWN
-                                                      : 0,
-            1024, no_body, rq, NULL);
-    else if (fx->done) { /* all of it is in rq->prefix */
+    int head = strcmp(rq->method, "HEAD") == 0;
+    if (head || (fx->done && rq->prefix.len == 0)) {
+        /* a HEAD answer's length is the GET's: the origin's Content-Length, or unknown */
+        uint64_t size = fx->h.status == 204 || fx->h.status == 304 ? 0
+                        : fx->content_length >= 0 ? (uint64_t)fx->content_length
+                        : head                    ? MHD_SIZE_UNKNOWN
+                                                  : 0;
+        resp = MHD_create_response_from_callback(size, 1024, no_body, rq, NULL);
+        /* libmicrohttpd 0.9.75 frames an unknown length as chunked and then writes the last
+         * chunk ("0\r\n\r\n") even after a HEAD answer's head: bytes the viewer reads as the
+         * next response. Not chunked, an unknown length is said by closing: no length is
+         * made up, no byte follows the head, and the viewer reconnects (1.0.0 has
+         * MHD_RF_HEAD_ONLY_RESPONSE; 0.9.75 always adds Content-Length to a known size). */
+        if (resp && size == MHD_SIZE_UNKNOWN)
+            MHD_set_response_options(resp, MHD_RF_HTTP_1_0_COMPATIBLE_STRICT, MHD_RO_END);
+    } else if (fx->done) { /* all of it is in rq->prefix */
         rq->s_eof = 1;
         resp = MHD_create_response_from_callback(rq->prefix.len, 64 * 1024, body_reader, rq,
                                                  NULL);
