@@ -496,3 +496,47 @@ void eg_cache_flight_end(eg_cache_t *c, eg_cache_flight_t *f)
     }
     pthread_mutex_unlock(&c->lock);
 }
+
+/* The URI part of a key ("path[?query]" between the dist's "\n" and the variant's) is path,
+ * or path?query. */
+static int key_is_uri(const eg_cache_obj_t *o, const char *dist, size_t dlen, const char *path,
+                      size_t plen, const char *query, size_t qlen)
+{
+    const char *u = o->key + dlen + 1, *end;
+    if (o->klen < dlen + 1 + plen || memcmp(o->key, dist, dlen) != 0 || o->key[dlen] != '\n' ||
+        memcmp(u, path, plen) != 0)
+        return 0;
+    end = memchr(u, '\n', o->klen - dlen - 1);
+    if (end == NULL)
+        end = o->key + o->klen;
+    if ((size_t)(end - u) == plen)
+        return 1;
+    return qlen > 0 && (size_t)(end - u) == plen + 1 + qlen && u[plen] == '?' &&
+           memcmp(u + plen + 1, query, qlen) == 0;
+}
+
+size_t eg_cache_invalidate_uri(eg_cache_t *c, const char *dist, const char *path,
+                               const char *query)
+{
+    size_t dlen = strlen(dist), plen = strlen(path), qlen = query ? strlen(query) : 0,
+           count = 0;
+    eg_cache_obj_t *o, *next, *gone = NULL;
+    pthread_mutex_lock(&c->lock);
+    for (o = c->lru_head; o; o = next) {
+        next = o->lru_next;
+        if (key_is_uri(o, dist, dlen, path, plen, query, qlen)) {
+            unlink_locked(c, o);
+            o->hash_next = gone;
+            gone = o;
+            count++;
+        }
+    }
+    pthread_mutex_unlock(&c->lock);
+    while (gone) { /* the last reference may free a large body: not under the lock */
+        next = gone->hash_next;
+        gone->hash_next = NULL;
+        eg_cache_obj_unref(gone);
+        gone = next;
+    }
+    return count;
+}

@@ -6,6 +6,7 @@
  * libmicrohttpd's content reader drains, the connection sleeping while the buffer is empty. */
 #include <strings.h>
 
+#include "edgegate/cache.h"
 #include "edgegate/common.h"
 #include "edgegate/front_req.h"
 
@@ -173,13 +174,45 @@ static void add_origin_headers(struct MHD_Response *resp, const eg_http_head_t *
     }
 }
 
-/* The response whose body streams from the origin (after rq->prefix); in a job. */
+/* RFC 9111 section 4.4: an unsafe method the origin did not refuse (2xx, 3xx) may have
+ * changed the target's resource and those its Location and Content-Location name: what the
+ * cache holds for them goes, every variant, when they are on the request's host (another
+ * host's objects are not for this request to remove). */
+static void invalidate_after(eg_req_t *rq)
+{
+    static const char *const safe[] = {"GET", "HEAD", "OPTIONS", "TRACE"};
+    static const char *const named[] = {"Location", "Content-Location"};
+    const eg_http_head_t *h = &rq->fetch->h;
+    size_t n;
+    for (size_t i = 0; i < EG_ARRAY_LEN(safe); i++)
+        if (strcmp(rq->method, safe[i]) == 0)
+            return;
+    if (h->status < 200 || h->status >= 400)
+        return;
+    n = eg_cache_invalidate_uri(rq->f->cache, rq->route->dist, rq->u.path, rq->u.query);
+    for (size_t i = 0; i < EG_ARRAY_LEN(named); i++) {
+        const eg_header_t *hd = eg_http_find(h, named[i]);
+        const char *why;
+        eg_uri_t u;
+        if (hd == NULL || eg_uri_resolve(hd->value, hd->value_len, rq->host, &rq->u, &u, &why) < 0)
+            continue; /* another host's, or not a URI: nothing of this cache's */
+        n += eg_cache_invalidate_uri(rq->f->cache, rq->route->dist, u.path, u.query);
+        eg_uri_free(&u);
+    }
+    if (n)
+        eg_log_info("request %s: %s answered %d: %zu cached object%s invalidated", rq->id,
+                    rq->method, h->status, n, n == 1 ? "" : "s");
+}
+
+/* The response whose body streams from the origin (after rq->prefix); in a job. Every
+ * origin answer to a method the cache does not keep passes here. */
 enum MHD_Result eg_proxy_stream(eg_req_t *rq)
 {
     eg_fetch_t *fx = rq->fetch;
     const eg_header_t *via = eg_http_find(&fx->h, "Via");
     struct MHD_Response *resp;
     int head = strcmp(rq->method, "HEAD") == 0;
+    invalidate_after(rq);
     if (head || (fx->done && rq->prefix.len == 0)) {
         /* a HEAD answer's length is the GET's: the origin's Content-Length, or unknown */
         uint64_t size = fx->h.status == 204 || fx->h.status == 304 ? 0

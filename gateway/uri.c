@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "edgegate/buf.h"
 #include "edgegate/common.h"
 #include "edgegate/uri.h"
 
@@ -311,4 +312,69 @@ void eg_uri_free(eg_uri_t *u)
     free(u->path);
     free(u->query);
     memset(u, 0, sizeof(*u));
+}
+
+/* The length of a reference's scheme (RFC 3986 3.1: ALPHA *( ALPHA / DIGIT / "+" / "-" /
+ * "." ) before ':'), 0 when it has none: a relative reference. */
+static size_t scheme_len(const char *s, size_t len)
+{
+    size_t i = 1;
+    if (len == 0 || !isalpha((unsigned char)s[0]))
+        return 0;
+    while (i < len && (isalnum((unsigned char)s[i]) || s[i] == '+' || s[i] == '-' || s[i] == '.'))
+        i++;
+    return i < len && s[i] == ':' ? i : 0;
+}
+
+int eg_uri_resolve(const char *ref, size_t len, const char *host, const eg_uri_t *base,
+                   eg_uri_t *u, const char **reason)
+{
+    const char *hash = memchr(ref, '#', len);
+    size_t sl;
+    eg_buf_t t = {0};
+    int st;
+    memset(u, 0, sizeof(*u));
+    if (base->path == NULL || base->path[0] != '/') {
+        *reason = "the request target is not a path";
+        return -1;
+    }
+    if (hash) /* the fragment names a part of the resource, not another one */
+        len = (size_t)(hash - ref);
+    sl = scheme_len(ref, len);
+    if (sl) { /* absolute: http(s) with an authority, which eg_uri_parse takes as it is */
+        if (!((sl == 4 && strncasecmp(ref, "http", 4) == 0) ||
+              (sl == 5 && strncasecmp(ref, "https", 5) == 0)) ||
+            len < sl + 3 || memcmp(ref + sl + 1, "//", 2) != 0) {
+            *reason = "not an http or https URL with an authority";
+            return -1;
+        }
+        eg_buf_add(&t, ref, len);
+    } else if (len >= 2 && ref[0] == '/' && ref[1] == '/') {
+        eg_buf_adds(&t, "http:"); /* a network-path reference; the scheme keys nothing */
+        eg_buf_add(&t, ref, len);
+    } else if (len > 0 && ref[0] == '/') {
+        eg_buf_add(&t, ref, len);
+    } else if (len == 0 || ref[0] == '?') { /* the base's path, and its query unless replaced */
+        eg_buf_adds(&t, base->path);
+        if (len > 0)
+            eg_buf_add(&t, ref, len);
+        else if (base->query)
+            eg_buf_printf(&t, "?%s", base->query);
+    } else { /* a relative path, after the base's last '/' (path[0] is one) */
+        size_t dir = strlen(base->path);
+        while (dir > 1 && base->path[dir - 1] != '/')
+            dir--;
+        eg_buf_add(&t, base->path, dir);
+        eg_buf_add(&t, ref, len);
+    }
+    st = eg_uri_parse(t.data, t.len, "GET", u, reason);
+    eg_buf_free(&t);
+    if (st != 0)
+        return -1;
+    if (u->authority[0] && (host == NULL || strcasecmp(u->authority, host) != 0)) {
+        *reason = "another host than the request's";
+        eg_uri_free(u);
+        return -1;
+    }
+    return 0;
 }

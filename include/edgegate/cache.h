@@ -61,6 +61,14 @@ unsigned long long eg_cache_purges(eg_cache_t *c);
 /* Removes objects of dist whose path is path (any query), or starts with path's prefix
  * before a final '*'. Returns how many. */
 size_t eg_cache_invalidate(eg_cache_t *c, const char *dist, const char *path);
+/* RFC 9111 section 4.4, after an unsafe method succeeded: removes every variant of dist's
+ * objects for one URI, those keyed on path?query (query not NULL or empty) and those keyed on
+ * path alone (a behavior that does not forward the query string keys every query there).
+ * Never a prefix, whatever path ends with. Unlike eg_cache_invalidate it does not count for
+ * eg_cache_put_unless_purged: that count is global, and a viewer's POSTs would keep every
+ * fill in flight anywhere from being stored. Returns how many. */
+size_t eg_cache_invalidate_uri(eg_cache_t *c, const char *dist, const char *path,
+                               const char *query);
 void eg_cache_stats(eg_cache_t *c, size_t *objects, size_t *bytes);
 
 /* Builds an object from an origin head and a body (copied). Only end-to-end fields are kept:

@@ -27,6 +27,15 @@ int eg_uri_parse(const char *target, size_t len, const char *method, eg_uri_t *u
                  const char **reason);
 void eg_uri_free(eg_uri_t *u);
 
+/* A URI reference from a response's Location or Content-Location (RFC 9111 section 4.4),
+ * resolved against the request's normalized target base (RFC 3986 section 5.2, the fragment
+ * dropped) and normalized as a request target is, into u (eg_uri_free it). -1 with the reason
+ * when it names another host (an absolute or network-path reference whose authority is not
+ * host, case aside; host NULL matches none), a scheme other than http and https, or fails
+ * eg_uri_parse (u is then empty). */
+int eg_uri_resolve(const char *ref, size_t len, const char *host, const eg_uri_t *base,
+                   eg_uri_t *u, const char **reason);
+
 /* Normalizes a path (no query) into out. glob = 1 for path patterns: '*' and '?' are
  * ordinary characters then (and '?' does not start a query). 0, or -1 with the reason. */
 int eg_uri_normalize_path(const char *in, size_t len, int glob, char *out, size_t outlen,

@@ -1,6 +1,7 @@
 /* The request-target normalizer: input is "method\0target". Whatever it accepts must be
  * normalized (no "//", "/./", "/../", no escape of an unreserved character, escapes in upper
- * case) and normalizing that again must change nothing; a broken property aborts. */
+ * case) and normalizing that again must change nothing; a broken property aborts. The target
+ * is also resolved as a response's Location would be (eg_uri_resolve), with the same checks. */
 #include <ctype.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -55,12 +56,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     memcpy(method, data, mlen);
     method[mlen] = '\0';
+    static eg_uri_t base; /* the request a response's Location is resolved against */
     if (eg_uri_parse((const char *)zero + 1, size - mlen - 1, method, &u, &why) == 0) {
         if (!u.asterisk)
             eg_fuzz_uri_check(u.path, u.path_len);
         eg_uri_free(&u);
     } else if (why == NULL) {
         abort(); /* every refusal says why */
+    }
+    if (base.path == NULL && eg_uri_parse("/a/b?q", 6, "POST", &base, &why) != 0)
+        abort();
+    /* the target's bytes as a Location: what names this host is normalized all the same */
+    if (eg_uri_resolve((const char *)zero + 1, size - mlen - 1, "h", &base, &u, &why) == 0) {
+        if (u.authority[0] && strcmp(u.authority, "h") != 0)
+            abort();
+        eg_fuzz_uri_check(u.path, u.path_len);
+        eg_uri_free(&u);
+    } else if (why == NULL || u.path != NULL) {
+        abort();
     }
     return 0;
 }

@@ -40,6 +40,40 @@ static void *flyer(void *arg)
     return arg;
 }
 
+/* RFC 9111 4.4's invalidation: one URI, every variant, nothing else. */
+static void invalidate_uri(void)
+{
+    static const char *const gone[] = {
+        "d\n/a/b\nm:GET\nae:", "d\n/a/b\nm:GET\nae:gzip", "d\n/a/b\nm:OPTIONS\nae:",
+        "d\n/a/b?x=1\nm:GET\nae:", "d\n/a/b\nm:GET\nae:\nh:accept-language=fr"};
+    static const char *const kept[] = {
+        "d\n/a/b?x=2\nm:GET\nae:", "d\n/a/bc\nm:GET\nae:", "d\n/a/b/\nm:GET\nae:",
+        "d\n/a\nm:GET\nae:", "e\n/a/b\nm:GET\nae:", "dd\n/a/b\nm:GET\nae:",
+        "d\n/x*\nm:GET\nae:"};
+    eg_cache_t *c = eg_cache_new(1 << 20);
+    unsigned long long purges;
+    eg_cache_obj_t *o;
+    int all = 1;
+    for (size_t i = 0; i < EG_ARRAY_LEN(gone); i++)
+        eg_cache_put(c, o = obj(gone[i], 10, 60)), eg_cache_obj_unref(o);
+    for (size_t i = 0; i < EG_ARRAY_LEN(kept); i++)
+        eg_cache_put(c, o = obj(kept[i], 10, 60)), eg_cache_obj_unref(o);
+    purges = eg_cache_purges(c);
+    is_int(eg_cache_invalidate_uri(c, "d", "/a/b", "x=1"), EG_ARRAY_LEN(gone),
+           "a URI's variants go: headers, encodings, methods, and the path without its query");
+    for (size_t i = 0; i < EG_ARRAY_LEN(kept); i++)
+        if (!present(c, kept[i])) {
+            printf("#   removed: %s\n", kept[i]);
+            all = 0;
+        }
+    ok(all, "other queries, paths, longer paths and distributions stay");
+    ok(eg_cache_purges(c) == purges, "fills in flight elsewhere may still store");
+    is_int(eg_cache_invalidate_uri(c, "d", "/x", NULL), 0, "never a prefix");
+    is_int(eg_cache_invalidate_uri(c, "d", "/x*", ""), 1, "a final '*' is a character");
+    is_int(eg_cache_invalidate_uri(c, "d", "/a/b", NULL), 0, "without a query: the path alone");
+    eg_cache_free(c);
+}
+
 int main(void)
 {
     eg_cache_t *c;
@@ -158,5 +192,6 @@ int main(void)
     ok(leaders >= 1 && leaders <= 2, "concurrent flights for a key have one leader at a time "
                                      "(%d)", leaders);
     eg_cache_free(shared);
+    invalidate_uri();
     return done();
 }

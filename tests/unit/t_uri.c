@@ -35,6 +35,36 @@ static void refused(const char *target, size_t len, const char *method, int want
         eg_uri_free(&u);
 }
 
+/* A Location or Content-Location resolved against the request target base on host "h". */
+static void resolves(const char *base_target, const char *ref, const char *want_path,
+                     const char *want_query)
+{
+    eg_uri_t base, u;
+    const char *why = NULL;
+    if (eg_uri_parse(base_target, strlen(base_target), "POST", &base, &why) != 0) {
+        ok(0, "base '%s' is accepted", base_target);
+        return;
+    }
+    if (!want_path) {
+        ok(eg_uri_resolve(ref, strlen(ref), "h", &base, &u, &why) < 0 && why != NULL &&
+               u.path == NULL,
+           "'%s' against '%s' names nothing of this host (%s)", ref, base_target,
+           why ? why : "no reason");
+    } else if (ok(eg_uri_resolve(ref, strlen(ref), "h", &base, &u, &why) == 0,
+                  "'%s' against '%s' is resolved", ref, base_target)) {
+        is_str(u.path, want_path, "'%s' against '%s' -> path '%s'", ref, base_target, want_path);
+        if (want_query)
+            is_str(u.query, want_query, "'%s' against '%s' -> query '%s'", ref, base_target,
+                   want_query);
+        else
+            ok(u.query == NULL, "'%s' against '%s' has no query", ref, base_target);
+        eg_uri_free(&u);
+    } else {
+        printf("#   refused: %s\n", why);
+    }
+    eg_uri_free(&base);
+}
+
 /* A deterministic generator for the property test. */
 static unsigned long long rng = 88172645463325252ULL;
 static unsigned next(void)
@@ -90,6 +120,43 @@ int main(void)
         eg_uri_free(&u);
         ok(eg_uri_parse("*", 1, "OPTIONS", &u, &why) == 0 && u.asterisk, "OPTIONS * is accepted");
         eg_uri_free(&u);
+    }
+    /* response URIs (RFC 9111 4.4): resolved (RFC 3986 5.2) and normalized as targets are */
+    resolves("/a/b?q", "/c/./d", "/c/d", NULL);
+    resolves("/a/b?q", "/a/%62", "/a/b", NULL);
+    resolves("/a/b?q", "/x?y=1#frag", "/x", "y=1");
+    resolves("/a/b?q", "c", "/a/c", NULL);
+    resolves("/a/b?q", "./c/../d?z", "/a/d", "z");
+    resolves("/a/b?q", "../c", "/c", NULL);
+    resolves("/a/b/?q", "c", "/a/b/c", NULL);
+    resolves("/b?q", "c", "/c", NULL);
+    resolves("/a/b?q", "?r", "/a/b", "r");
+    resolves("/a/b?q", "", "/a/b", "q");
+    resolves("/a/b?q", "#top", "/a/b", "q");
+    resolves("/a/b", "", "/a/b", NULL);
+    resolves("/a/b?q", "http://h/c//d", "/c/d", NULL);
+    resolves("/a/b?q", "HTTPS://H?x", "/", "x");
+    resolves("/a/b?q", "//h/c", "/c", NULL);
+    resolves("/a/b?q", "http://other/c", NULL, NULL);  /* another host's */
+    resolves("/a/b?q", "//other/c", NULL, NULL);
+    resolves("/a/b?q", "http://h:8080/c", NULL, NULL); /* another authority */
+    resolves("/a/b?q", "http://u@h/c", NULL, NULL);
+    resolves("/a/b?q", "ftp://h/c", NULL, NULL);       /* another scheme */
+    resolves("/a/b?q", "http:/c", NULL, NULL);
+    resolves("/a/b?q", "mailto:a@h", NULL, NULL);
+    resolves("/a/b?q", "/c%2Fd", NULL, NULL);          /* fails normalization */
+    resolves("/a/b?q", "/../c", NULL, NULL);
+    resolves("/a/b?q", "../../c", NULL, NULL);
+    resolves("/a/b?q", "/c d", NULL, NULL);
+    {
+        eg_uri_t base, u;
+        const char *why;
+        eg_uri_parse("/a", 2, "POST", &base, &why);
+        ok(eg_uri_resolve("http://h/c", 10, NULL, &base, &u, &why) < 0,
+           "no Host: an absolute URI names nothing of it");
+        ok(eg_uri_resolve("/c", 2, NULL, &base, &u, &why) == 0, "a path still names one");
+        eg_uri_free(&u);
+        eg_uri_free(&base);
     }
     /* refusals */
     refused("/account%2Fpage", 15, "GET", 400);
