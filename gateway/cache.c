@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <strings.h>
 
+#include "edgegate/buf.h"
 #include "edgegate/cache.h"
 #include "edgegate/common.h"
 #include "edgegate/io.h"
@@ -24,6 +25,7 @@ struct eg_cache_flight {
 struct eg_cache {
     pthread_mutex_t lock;
     eg_cache_obj_t **buckets;
+    eg_cache_obj_t **uri_buckets; /* the same objects by URI, for eg_cache_invalidate_uri */
     size_t n_buckets;
     eg_cache_obj_t *lru_head, *lru_tail; /* head = most recently used */
     size_t bytes, max_bytes, objects;
@@ -36,6 +38,7 @@ eg_cache_t *eg_cache_new(size_t max_bytes)
     eg_cache_t *c = eg_calloc(1, sizeof(*c));
     c->n_buckets = 1 << 14;
     c->buckets = eg_calloc(c->n_buckets, sizeof(*c->buckets));
+    c->uri_buckets = eg_calloc(c->n_buckets, sizeof(*c->uri_buckets));
     c->max_bytes = max_bytes;
     pthread_mutex_init(&c->lock, NULL);
     return c;
@@ -76,6 +79,12 @@ static void unlink_locked(eg_cache_t *c, eg_cache_obj_t *o)
         pp = &(*pp)->hash_next;
     if (*pp)
         *pp = o->hash_next;
+    pp = &c->uri_buckets[o->uri_hash & (c->n_buckets - 1)];
+    while (*pp && *pp != o)
+        pp = &(*pp)->uri_next;
+    if (*pp)
+        *pp = o->uri_next;
+    o->uri_next = NULL;
     if (o->lru_prev)
         o->lru_prev->lru_next = o->lru_next;
     else
@@ -100,6 +109,7 @@ void eg_cache_free(eg_cache_t *c)
         eg_cache_obj_unref(o);
     }
     free(c->buckets);
+    free(c->uri_buckets);
     pthread_mutex_destroy(&c->lock);
     free(c);
 }
@@ -156,12 +166,22 @@ void eg_cache_put(eg_cache_t *c, eg_cache_obj_t *obj)
     eg_cache_put_unless_purged(c, obj, ~0ULL);
 }
 
+/* The URI part of a key: up to its second '\n' ("dist\npath[?query]"). */
+static size_t uri_len(const char *key, size_t klen)
+{
+    const char *nl = memchr(key, '\n', klen);
+    if (nl)
+        nl = memchr(nl + 1, '\n', klen - (size_t)(nl + 1 - key));
+    return nl ? (size_t)(nl - key) : klen;
+}
+
 int eg_cache_put_unless_purged(eg_cache_t *c, eg_cache_obj_t *obj, unsigned long long purges)
 {
     eg_cache_obj_t *old, *evicted = NULL;
     if (obj->size > c->max_bytes || obj->body_len > eg_cache_max_object(c))
         return 0;
     obj->hash = eg_hash(obj->key, obj->klen);
+    obj->uri_hash = eg_hash(obj->key, uri_len(obj->key, obj->klen));
     pthread_mutex_lock(&c->lock);
     if (purges != ~0ULL && purges != c->purges) {
         /* an invalidation ran while this was fetched: what it fetched may be what the
@@ -185,6 +205,8 @@ int eg_cache_put_unless_purged(eg_cache_t *c, eg_cache_obj_t *obj, unsigned long
     obj->stored = 1;
     obj->hash_next = c->buckets[obj->hash & (c->n_buckets - 1)];
     c->buckets[obj->hash & (c->n_buckets - 1)] = obj;
+    obj->uri_next = c->uri_buckets[obj->uri_hash & (c->n_buckets - 1)];
+    c->uri_buckets[obj->uri_hash & (c->n_buckets - 1)] = obj;
     obj->lru_prev = NULL;
     obj->lru_next = c->lru_head;
     if (c->lru_head)
@@ -499,38 +521,38 @@ void eg_cache_flight_end(eg_cache_t *c, eg_cache_flight_t *f)
 
 /* The URI part of a key ("path[?query]" between the dist's "\n" and the variant's) is path,
  * or path?query. */
-static int key_is_uri(const eg_cache_obj_t *o, const char *dist, size_t dlen, const char *path,
-                      size_t plen, const char *query, size_t qlen)
+/* Unlinks the objects whose URI part is exactly uri (uri_len bytes) onto *gone. */
+static size_t take_uri_locked(eg_cache_t *c, const char *uri, size_t len, eg_cache_obj_t **gone)
 {
-    const char *u = o->key + dlen + 1, *end;
-    if (o->klen < dlen + 1 + plen || memcmp(o->key, dist, dlen) != 0 || o->key[dlen] != '\n' ||
-        memcmp(u, path, plen) != 0)
-        return 0;
-    end = memchr(u, '\n', o->klen - dlen - 1);
-    if (end == NULL)
-        end = o->key + o->klen;
-    if ((size_t)(end - u) == plen)
-        return 1;
-    return qlen > 0 && (size_t)(end - u) == plen + 1 + qlen && u[plen] == '?' &&
-           memcmp(u + plen + 1, query, qlen) == 0;
+    unsigned long long h = eg_hash(uri, len);
+    eg_cache_obj_t *o = c->uri_buckets[h & (c->n_buckets - 1)], *next;
+    size_t count = 0;
+    for (; o; o = next) {
+        next = o->uri_next;
+        if (o->uri_hash == h && uri_len(o->key, o->klen) == len && memcmp(o->key, uri, len) == 0) {
+            unlink_locked(c, o);
+            o->hash_next = *gone;
+            *gone = o;
+            count++;
+        }
+    }
+    return count;
 }
 
 size_t eg_cache_invalidate_uri(eg_cache_t *c, const char *dist, const char *path,
                                const char *query)
 {
-    size_t dlen = strlen(dist), plen = strlen(path), qlen = query ? strlen(query) : 0,
-           count = 0;
-    eg_cache_obj_t *o, *next, *gone = NULL;
+    eg_buf_t uri = {0};
+    size_t count = 0, bare;
+    eg_cache_obj_t *next, *gone = NULL;
+    eg_buf_printf(&uri, "%s\n%s", dist, path);
+    bare = uri.len;
+    if (query && query[0])
+        eg_buf_printf(&uri, "?%s", query);
     pthread_mutex_lock(&c->lock);
-    for (o = c->lru_head; o; o = next) {
-        next = o->lru_next;
-        if (key_is_uri(o, dist, dlen, path, plen, query, qlen)) {
-            unlink_locked(c, o);
-            o->hash_next = gone;
-            gone = o;
-            count++;
-        }
-    }
+    count += take_uri_locked(c, uri.data, bare, &gone);
+    if (uri.len > bare)
+        count += take_uri_locked(c, uri.data, uri.len, &gone);
     pthread_mutex_unlock(&c->lock);
     while (gone) { /* the last reference may free a large body: not under the lock */
         next = gone->hash_next;
@@ -538,5 +560,6 @@ size_t eg_cache_invalidate_uri(eg_cache_t *c, const char *dist, const char *path
         eg_cache_obj_unref(gone);
         gone = next;
     }
+    eg_buf_free(&uri);
     return count;
 }

@@ -39,7 +39,9 @@ typedef struct eg_cache_obj {
     const char *last_modified;
     /* owned by the cache, under its lock */
     struct eg_cache_obj *lru_prev, *lru_next, *hash_next;
-    unsigned long long hash;
+    struct eg_cache_obj *uri_next; /* the chain of objects for one URI (its key up to the
+                                    * second '\n': "dist\npath[?query]") */
+    unsigned long long hash, uri_hash;
     int stored;
 } eg_cache_obj_t;
 
@@ -66,7 +68,8 @@ size_t eg_cache_invalidate(eg_cache_t *c, const char *dist, const char *path);
  * path alone (a behavior that does not forward the query string keys every query there).
  * Never a prefix, whatever path ends with. Unlike eg_cache_invalidate it does not count for
  * eg_cache_put_unless_purged: that count is global, and a viewer's POSTs would keep every
- * fill in flight anywhere from being stored. Returns how many. */
+ * fill in flight anywhere from being stored. A lookup in an index by URI, not a walk of the
+ * cache: a flood of POSTs costs each one bucket. Returns how many. */
 size_t eg_cache_invalidate_uri(eg_cache_t *c, const char *dist, const char *path,
                                const char *query);
 void eg_cache_stats(eg_cache_t *c, size_t *objects, size_t *bytes);
