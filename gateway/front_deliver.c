@@ -478,7 +478,8 @@ enum MHD_Result eg_deliver_cached(eg_req_t *rq)
     eg_refresh_policy(r, eg_req_authorized(rq), sent, &pol);
     storable = eg_fresh_judge(&rq->fetch->h, &pol, &fr) &&
                (varies = eg_fwd_vary_names(&rq->fetch->h, r, &names)) >= 0;
-    if (storable && (rq->fetch->content_length < 0 || (size_t)rq->fetch->content_length <= max_obj)) {
+    if (storable &&
+        (rq->fetch->content_length < 0 || (size_t)rq->fetch->content_length <= max_obj)) {
         /* read the whole object, unless it turns out too large to keep */
         char buf[65536];
         ssize_t n;

@@ -1,7 +1,8 @@
 /* The edge cache: in memory, bounded in bytes, least recently used out first, shared by the
  * HTTP and HTTPS listeners (objects are protocol-agnostic, as CloudFront's are). Also
- * objects' ages (freshness.h judges responses), invalidation and collapsed forwarding (concurrent misses for one key make one origin request).
- * The front calls it for GET/HEAD (and OPTIONS when the behavior caches it). */
+ * objects' ages (freshness.h judges responses), Vary markers, invalidation and collapsed
+ * forwarding (concurrent misses for one key make one origin request). The front calls it for
+ * GET/HEAD (and OPTIONS when the behavior caches it). */
 #ifndef EDGEGATE_CACHE_H
 #define EDGEGATE_CACHE_H
 
