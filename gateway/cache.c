@@ -436,6 +436,26 @@ eg_cache_obj_t *eg_cache_obj_vary(const char *key, size_t klen, const char *name
     return o;
 }
 
+static eg_cache_flight_t *flight_find_locked(eg_cache_t *c, const char *key, size_t klen)
+{
+    eg_cache_flight_t *f;
+    for (f = c->flights; f; f = f->next)
+        if (f->klen == klen && memcmp(f->key, key, klen) == 0)
+            break;
+    return f;
+}
+
+static eg_cache_flight_t *flight_new_locked(eg_cache_t *c, const char *key, size_t klen)
+{
+    eg_cache_flight_t *f = eg_calloc(1, sizeof(*f));
+    f->key = eg_strndup(key, klen);
+    f->klen = klen;
+    pthread_cond_init(&f->cond, NULL);
+    f->next = c->flights;
+    c->flights = f;
+    return f;
+}
+
 int eg_cache_flight_begin(eg_cache_t *c, const char *key, size_t klen, int timeout_ms,
                           eg_cache_flight_t **leader)
 {
@@ -443,18 +463,10 @@ int eg_cache_flight_begin(eg_cache_t *c, const char *key, size_t klen, int timeo
     struct timespec ts;
     *leader = NULL;
     pthread_mutex_lock(&c->lock);
-    for (f = c->flights; f; f = f->next)
-        if (f->klen == klen && memcmp(f->key, key, klen) == 0)
-            break;
+    f = flight_find_locked(c, key, klen);
     if (f == NULL) {
-        f = eg_calloc(1, sizeof(*f));
-        f->key = eg_strndup(key, klen);
-        f->klen = klen;
-        pthread_cond_init(&f->cond, NULL);
-        f->next = c->flights;
-        c->flights = f;
+        *leader = flight_new_locked(c, key, klen);
         pthread_mutex_unlock(&c->lock);
-        *leader = f;
         return 1;
     }
     f->waiters++;
@@ -481,19 +493,7 @@ eg_cache_flight_t *eg_cache_flight_try(eg_cache_t *c, const char *key, size_t kl
 {
     eg_cache_flight_t *f;
     pthread_mutex_lock(&c->lock);
-    for (f = c->flights; f; f = f->next)
-        if (f->klen == klen && memcmp(f->key, key, klen) == 0)
-            break;
-    if (f) {
-        pthread_mutex_unlock(&c->lock);
-        return NULL;
-    }
-    f = eg_calloc(1, sizeof(*f));
-    f->key = eg_strndup(key, klen);
-    f->klen = klen;
-    pthread_cond_init(&f->cond, NULL);
-    f->next = c->flights;
-    c->flights = f;
+    f = flight_find_locked(c, key, klen) ? NULL : flight_new_locked(c, key, klen);
     pthread_mutex_unlock(&c->lock);
     return f;
 }

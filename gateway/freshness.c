@@ -231,6 +231,22 @@ static int hms(const char **p, const char *end, struct tm *tm)
                : 0;
 }
 
+/* " DD<sep>Mon<sep>YEAR HH:MM:SS GMT", the part after the comma of IMF-fixdate (sep ' ',
+ * four-digit year) and RFC 850 (sep '-', two digits). */
+static int day_month_year_time(const char **p, const char *end, char sep, int year_digits,
+                               struct tm *tm, int *year)
+{
+    const char s[2] = {sep, '\0'};
+    if (lit(p, end, " ") < 0 || digits(p, end, 2, &tm->tm_mday) < 0 || lit(p, end, s) < 0 ||
+        end - *p < 4 || (tm->tm_mon = month_of(*p)) < 0)
+        return -1;
+    *p += 3;
+    return lit(p, end, s) < 0 || digits(p, end, year_digits, year) < 0 || lit(p, end, " ") < 0 ||
+                   hms(p, end, tm) < 0 || lit(p, end, " GMT") < 0
+               ? -1
+               : 0;
+}
+
 time_t eg_fresh_parse_date(const char *s, size_t len)
 {
     const char *p = s, *end = s + len, *comma = memchr(s, ',', len);
@@ -239,21 +255,11 @@ time_t eg_fresh_parse_date(const char *s, size_t len)
     memset(&tm, 0, sizeof(tm));
     if (comma && comma - s == 3) { /* IMF-fixdate: Sun, 06 Nov 1994 08:49:37 GMT */
         p = comma + 1;
-        if (lit(&p, end, " ") < 0 || digits(&p, end, 2, &tm.tm_mday) < 0 || lit(&p, end, " ") < 0 ||
-            end - p < 4 || (tm.tm_mon = month_of(p)) < 0)
-            return -1;
-        p += 3;
-        if (lit(&p, end, " ") < 0 || digits(&p, end, 4, &year) < 0 || lit(&p, end, " ") < 0 ||
-            hms(&p, end, &tm) < 0 || lit(&p, end, " GMT") < 0)
+        if (day_month_year_time(&p, end, ' ', 4, &tm, &year) < 0)
             return -1;
     } else if (comma) { /* obsolete RFC 850: Sunday, 06-Nov-94 08:49:37 GMT */
         p = comma + 1;
-        if (lit(&p, end, " ") < 0 || digits(&p, end, 2, &tm.tm_mday) < 0 || lit(&p, end, "-") < 0 ||
-            end - p < 4 || (tm.tm_mon = month_of(p)) < 0)
-            return -1;
-        p += 3;
-        if (lit(&p, end, "-") < 0 || digits(&p, end, 2, &year) < 0 || lit(&p, end, " ") < 0 ||
-            hms(&p, end, &tm) < 0 || lit(&p, end, " GMT") < 0)
+        if (day_month_year_time(&p, end, '-', 2, &tm, &year) < 0)
             return -1;
         /* a two-digit year more than 50 years ahead is in the past (RFC 9110 5.6.7) */
         year += 2000;

@@ -444,14 +444,8 @@ enum MHD_Result eg_deliver_cached(eg_req_t *rq)
     }
     purges = eg_cache_purges(f->cache);
     eg_fwd_head(&rq->head, r, &v, 1, 0, 0, 0);
-    if (o) { /* stale: ask the origin whether it still holds */
-        rq->head.len -= 2;
-        if (o->etag)
-            eg_buf_printf(&rq->head, "If-None-Match: %s\r\n", o->etag);
-        if (o->last_modified)
-            eg_buf_printf(&rq->head, "If-Modified-Since: %s\r\n", o->last_modified);
-        eg_buf_adds(&rq->head, "\r\n");
-    }
+    if (o) /* stale: ask the origin whether it still holds */
+        eg_refresh_conditional(&rq->head, o);
     sent = time(NULL);
     if (eg_proxy_start(rq, 1, &status, err, sizeof(err)) < 0 ||
         eg_proxy_read_head(rq, 1, &status, err, sizeof(err)) < 0) {

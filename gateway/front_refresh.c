@@ -60,6 +60,16 @@ eg_cache_obj_t *eg_refresh_update(const eg_route_t *r, int authorized, eg_cache_
     return n;
 }
 
+void eg_refresh_conditional(eg_buf_t *head, const eg_cache_obj_t *o)
+{
+    head->len -= 2; /* the blank line goes after the validators */
+    if (o->etag)
+        eg_buf_printf(head, "If-None-Match: %s\r\n", o->etag);
+    if (o->last_modified)
+        eg_buf_printf(head, "If-Modified-Since: %s\r\n", o->last_modified);
+    eg_buf_adds(head, "\r\n");
+}
+
 /* --- stale-while-revalidate ----------------------------------------------------------------- */
 
 typedef struct {
@@ -168,12 +178,7 @@ void eg_refresh_start(eg_req_t *rq, eg_cache_obj_t *o)
     eg_req_viewer(rq, &v);
     v.method = "GET"; /* a HEAD viewer's refresh fetches the object */
     eg_fwd_head(&rf->head, rq->route, &v, 1, 0, 0, 0);
-    rf->head.len -= 2;
-    if (o->etag)
-        eg_buf_printf(&rf->head, "If-None-Match: %s\r\n", o->etag);
-    if (o->last_modified)
-        eg_buf_printf(&rf->head, "If-Modified-Since: %s\r\n", o->last_modified);
-    eg_buf_adds(&rf->head, "\r\n");
+    eg_refresh_conditional(&rf->head, o);
     eg_proxy_target(rq);
     rf->target = rq->target;
     if (rq->target.alt_name) {

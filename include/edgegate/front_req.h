@@ -109,6 +109,8 @@ void eg_refresh_policy(const eg_route_t *r, int authorized, time_t sent, eg_fres
  * replace o in the cache. */
 eg_cache_obj_t *eg_refresh_update(const eg_route_t *r, int authorized, eg_cache_obj_t *o,
                                   const eg_http_head_t *h304, time_t sent, int *storable);
+/* Turns head (an origin request head) into a conditional one, with o's validators. */
+void eg_refresh_conditional(eg_buf_t *head, const eg_cache_obj_t *o);
 /* Revalidates o in the background while rq is served it stale (stale-while-revalidate): at
  * most one refresh per object at a time, none when the job pool is full or the front stops. */
 void eg_refresh_start(eg_req_t *rq, eg_cache_obj_t *o);
