@@ -226,6 +226,20 @@ int eg_cache_put_unless_purged(eg_cache_t *c, eg_cache_obj_t *obj, unsigned long
     return 1;
 }
 
+int eg_cache_remove(eg_cache_t *c, eg_cache_obj_t *o)
+{
+    int removed = 0;
+    pthread_mutex_lock(&c->lock);
+    if (o->stored) {
+        unlink_locked(c, o);
+        removed = 1;
+    }
+    pthread_mutex_unlock(&c->lock);
+    if (removed)
+        eg_cache_obj_unref(o); /* the cache's reference; the caller still holds its own */
+    return removed;
+}
+
 /* key = "dist\npath[?query]" */
 static int key_matches(const eg_cache_obj_t *o, const char *dist, size_t dlen, const char *path,
                        size_t plen, int prefix)

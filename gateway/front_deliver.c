@@ -513,6 +513,11 @@ enum MHD_Result eg_deliver_cached(eg_req_t *rq)
     }
     eg_cache_flight_end(f->cache, flight); /* not stored: waiting viewers fetch their own */
     flight = NULL;
+    /* a full answer that replaces a stale object without being stored retires it (RFC 9111
+     * 4.3.3): it is older than what this viewer gets now. An error keeps it for the next
+     * failure (4.3.3 lets a cache act as if the server had not answered). */
+    if (o && !origin_error(rq->fetch->h.status))
+        eg_cache_remove(f->cache, o);
     ret = eg_proxy_stream(rq);
 out:
     eg_cache_flight_end(f->cache, flight);

@@ -162,7 +162,9 @@ static void add_origin_headers(struct MHD_Response *resp, const eg_http_head_t *
         if (hd->name_len >= sizeof(name) || eg_http_is_hop_by_hop(hd->name, hd->name_len) ||
             (hd->name_len == 14 && strncasecmp(hd->name, "Content-Length", 14) == 0) ||
             (hd->name_len == 3 && strncasecmp(hd->name, "Via", 3) == 0) ||
-            (hd->name_len == 7 && strncasecmp(hd->name, "X-Cache", 7) == 0))
+            (hd->name_len == 7 && strncasecmp(hd->name, "X-Cache", 7) == 0) ||
+            /* edgegate is the surrogate it speaks to, stored or not (freshness.h) */
+            (hd->name_len == 17 && strncasecmp(hd->name, "Surrogate-Control", 17) == 0))
             continue;
         memcpy(name, hd->name, hd->name_len);
         name[hd->name_len] = '\0';

@@ -109,8 +109,12 @@ static void refill(refresh_t *rf, eg_fetch_t *fx, time_t sent)
     eg_refresh_policy(rf->route, rf->authorized, sent, &p);
     if (!eg_fresh_judge(&fx->h, &p, &fr) ||
         object_vary(rf->route, rf->o, &before) != eg_fwd_vary_names(&fx->h, rf->route, &after) ||
-        (before.len && strcmp(before.data, after.data) != 0))
+        (before.len && strcmp(before.data, after.data) != 0)) {
+        /* the origin has something newer that may not be kept: the stale copy goes (RFC
+         * 9111 4.3.3), and the next viewer gets the origin's answer */
+        eg_cache_remove(f->cache, rf->o);
         goto out;
+    }
     while (body.len <= max_obj && (n = eg_fetch_read_body(fx, buf, sizeof(buf))) > 0)
         eg_buf_add(&body, buf, (size_t)n);
     if (fx->done) {
@@ -118,6 +122,8 @@ static void refill(refresh_t *rf, eg_fetch_t *fx, time_t sent)
                                              body.data ? body.data : "", body.len, &fr);
         eg_cache_put_unless_purged(f->cache, o, rf->purges);
         eg_cache_obj_unref(o);
+    } else {
+        eg_cache_remove(f->cache, rf->o); /* too large to keep, or cut short: not kept */
     }
 out:
     eg_buf_free(&body);

@@ -173,8 +173,16 @@ int eg_fwd_vary_names(const eg_http_head_t *resp, const eg_route_t *r, eg_buf_t 
             for (size_t j = 0; j < len; j++)
                 name[j] = (char)tolower((unsigned char)s[j]);
             name[len] = '\0';
-            if (strcmp(name, "accept-encoding") == 0)
-                continue; /* the key holds it, normalized */
+            if (strcmp(name, "accept-encoding") == 0 || strcmp(name, "host") == 0)
+                continue; /* the key holds it (Host when forwarded; else the origin's own) */
+            if (strcmp(name, "cookie") == 0) {
+                /* the origin got the keyed cookies only, or none: the key holds them */
+                if (strcmp(r->origin_cookies, "none") != 0)
+                    return -1;
+                continue;
+            }
+            if (strcmp(name, "user-agent") == 0 && eg_fwd_header(&pol, name) == EG_FWD_DROP)
+                continue; /* the origin always gets "User-Agent: edgegate" */
             /* only a field that reaches the origin as the viewer sent it can have made the
              * difference; a conditional the cache answers itself never does */
             {

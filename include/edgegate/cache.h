@@ -61,6 +61,9 @@ void eg_cache_put(eg_cache_t *c, eg_cache_obj_t *obj);
  * stored. */
 int eg_cache_put_unless_purged(eg_cache_t *c, eg_cache_obj_t *obj, unsigned long long purges);
 unsigned long long eg_cache_purges(eg_cache_t *c);
+/* Removes o if it is still stored (not replaced, evicted or invalidated meanwhile): 1 when
+ * it was. The caller's reference stays the caller's. */
+int eg_cache_remove(eg_cache_t *c, eg_cache_obj_t *o);
 /* Removes objects of dist whose path is path (any query), or starts with path's prefix
  * before a final '*'. Returns how many. */
 size_t eg_cache_invalidate(eg_cache_t *c, const char *dist, const char *path);

@@ -192,11 +192,25 @@ int main(void)
             {"Vary: Foo\r\n", "none", "none", -1, ""},
             {"Vary: X-Tenant\r\n", "none", "X-Tenant", 1, "x-tenant"},
             {"Vary: X-Tenant\r\n", "X-Tenant", "none", 1, "x-tenant"},
-            {"Vary: Cookie\r\n", "all-viewer", "none", -1, ""},
-            {"Vary: Host\r\n", "all-viewer", "none", -1, ""},
+            {"Vary: Host, Cookie\r\n", "all-viewer", "none", 0, ""},
+            {"Vary: User-Agent\r\n", "none", "none", 0, ""},
+            {"Vary: User-Agent\r\n", "User-Agent", "none", 1, "user-agent"},
             {"Vary: If-None-Match\r\n", "all-viewer", "none", -1, ""},
             {"Vary: Authorization\r\n", "all-viewer", "none", -1, ""},
         };
+        eg_route_t cookies = route();
+        eg_http_head_t *ch = malloc(sizeof(*ch));
+        const char *vary_cookie = "HTTP/1.1 200 OK\r\nVary: Cookie\r\n\r\n";
+        eg_buf_t cn = {0};
+        eg_http_parse_response_head(vary_cookie, strlen(vary_cookie), ch);
+        cookies.cache_cookies = "sid";
+        ok(eg_fwd_vary_names(ch, &cookies, &cn) == 0,
+           "Vary: Cookie when the origin gets only keyed cookies: the key holds them");
+        cookies.origin_cookies = "theme";
+        ok(eg_fwd_vary_names(ch, &cookies, &cn) == -1,
+           "Vary: Cookie when a cookie reaches the origin unkeyed: not stored");
+        eg_buf_free(&cn);
+        free(ch);
         for (size_t i = 0; i < EG_ARRAY_LEN(vr); i++) {
             eg_route_t q = route();
             eg_http_head_t *hh = malloc(sizeof(*hh));
