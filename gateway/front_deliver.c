@@ -242,12 +242,13 @@ static int not_modified(eg_req_t *rq, const eg_cache_obj_t *o)
 
 /* The viewer's Range against a stored 200, for a GET (RFC 9110 14.2; preconditions first):
  * the status to answer with, and the range in *rg. */
-static int range_of(eg_req_t *rq, const eg_cache_obj_t *o, eg_range_t *rg)
+static int range_eval(eg_req_t *rq, int status, const char *etag, const char *last_modified,
+                      const char *date, unsigned long long length, eg_range_t *rg)
 {
-    const char *range = NULL, *date = NULL;
+    const char *range = NULL;
     int lines = 0;
     rg->status = EG_RANGE_IGNORE;
-    if (o->status != 200 || strcmp(rq->method, "GET") != 0)
+    if (status != 200 || strcmp(rq->method, "GET") != 0)
         return EG_RANGE_IGNORE;
     for (size_t i = 0; i < rq->n_fields; i++)
         if (strcasecmp(rq->fields[i].name, "Range") == 0) {
@@ -256,12 +257,46 @@ static int range_of(eg_req_t *rq, const eg_cache_obj_t *o, eg_range_t *rg)
         }
     if (range == NULL || lines > 1) /* several Range lines are no valid ranges-specifier */
         return EG_RANGE_IGNORE;
+    return eg_range_eval(range, eg_req_header(rq, "If-Range"), etag, last_modified,
+                         date ? eg_fresh_parse_date(date, strlen(date)) : (time_t)-1, length,
+                         rg);
+}
+
+static int range_of(eg_req_t *rq, const eg_cache_obj_t *o, eg_range_t *rg)
+{
+    const char *date = NULL;
     for (size_t i = 0; i < o->n_headers && date == NULL; i++)
         if (strcasecmp(o->headers[i].name, "Date") == 0)
             date = o->headers[i].value;
-    return eg_range_eval(range, eg_req_header(rq, "If-Range"), o->etag, o->last_modified,
-                         date ? eg_fresh_parse_date(date, strlen(date)) : (time_t)-1,
-                         o->body_len, rg);
+    return range_eval(rq, o->status, o->etag, o->last_modified, date, o->body_len, rg);
+}
+
+/* The Range of an answer that streams from the origin without being stored (too large, or
+ * not storable): the origin was asked for the whole (a fill drops Range), so the range is
+ * cut from its body as it passes, when its length is known. */
+static void range_of_stream(eg_req_t *rq)
+{
+    eg_fetch_t *fx = rq->fetch;
+    eg_range_t rg;
+    const eg_header_t *etag = eg_http_find(&fx->h, "ETag"), *lm, *date;
+    char *e, *l, *d;
+    if (fx->content_length < 0 || rq->prefix.len > 0 || fx->h.status != 200)
+        return;
+    lm = eg_http_find(&fx->h, "Last-Modified");
+    date = eg_http_find(&fx->h, "Date");
+    e = etag ? eg_strndup(etag->value, etag->value_len) : NULL;
+    l = lm ? eg_strndup(lm->value, lm->value_len) : NULL;
+    d = date ? eg_strndup(date->value, date->value_len) : NULL;
+    range_eval(rq, fx->h.status, e, l, d, (unsigned long long)fx->content_length, &rg);
+    if (rg.status != EG_RANGE_IGNORE &&
+        eg_range_content_range(&rg, rq->range_cr, sizeof(rq->range_cr)) > 0) {
+        rq->ranged = rg.status;
+        rq->r_skip = rg.first;
+        rq->r_left = rg.status == EG_RANGE_SINGLE ? rg.last - rg.first + 1 : 0;
+    }
+    free(e);
+    free(l);
+    free(d);
 }
 
 static enum MHD_Result serve_object(eg_req_t *rq, eg_cache_obj_t *o, const char *xcache)
@@ -518,6 +553,7 @@ enum MHD_Result eg_deliver_cached(eg_req_t *rq)
      * failure (4.3.3 lets a cache act as if the server had not answered). */
     if (o && !origin_error(rq->fetch->h.status))
         eg_cache_remove(f->cache, o);
+    range_of_stream(rq);
     ret = eg_proxy_stream(rq);
 out:
     eg_cache_flight_end(f->cache, flight);

@@ -132,7 +132,19 @@ void eg_proxy_pump(eg_req_t *rq)
         pthread_mutex_unlock(&rq->lock);
         n = eg_fetch_read_body(rq->fetch, buf, sizeof(buf));
         pthread_mutex_lock(&rq->lock);
-        if (n > 0)
+        if (n > 0 && rq->ranged) { /* only the range passes; the rest of the body is dropped */
+            size_t skip = rq->r_skip < (size_t)n ? (size_t)rq->r_skip : (size_t)n;
+            size_t pass = (size_t)n - skip;
+            if (pass > rq->r_left)
+                pass = (size_t)rq->r_left;
+            rq->r_skip -= skip;
+            rq->r_left -= pass;
+            eg_buf_add(&rq->sbuf, buf + skip, pass);
+            if (rq->r_left == 0) { /* the connection closes: its body was not all read */
+                rq->s_eof = 1;
+                n = 0;
+            }
+        } else if (n > 0)
             eg_buf_add(&rq->sbuf, buf, (size_t)n);
         else if (n == 0)
             rq->s_eof = 1;
@@ -215,7 +227,13 @@ enum MHD_Result eg_proxy_stream(eg_req_t *rq)
     struct MHD_Response *resp;
     int head = strcmp(rq->method, "HEAD") == 0;
     invalidate_after(rq);
-    if (head || (fx->done && rq->prefix.len == 0)) {
+    if (rq->ranged == EG_RANGE_UNSATISFIABLE) {
+        resp = MHD_create_response_from_callback(0, 1024, no_body, rq, NULL);
+        eg_fetch_end(fx); /* its body is not read: the connection closes */
+    } else if (rq->ranged == EG_RANGE_SINGLE) { /* the pump passes the range alone */
+        rq->stream = 1;
+        resp = MHD_create_response_from_callback(rq->r_left, 64 * 1024, body_reader, rq, NULL);
+    } else if (head || (fx->done && rq->prefix.len == 0)) {
         /* a HEAD answer's length is the GET's: the origin's Content-Length, or unknown */
         uint64_t size = fx->h.status == 204 || fx->h.status == 304 ? 0
                         : fx->content_length >= 0 ? (uint64_t)fx->content_length
@@ -244,9 +262,11 @@ enum MHD_Result eg_proxy_stream(eg_req_t *rq)
         return MHD_NO;
     }
     add_origin_headers(resp, &fx->h);
+    if (rq->ranged)
+        MHD_add_response_header(resp, "Content-Range", rq->range_cr);
     eg_deliver_via(resp, via ? via->value : NULL, via ? via->value_len : 0);
     eg_deliver_common(rq, resp, "Miss from edgegate");
-    return eg_deliver_queue(rq, fx->h.status, resp);
+    return eg_deliver_queue(rq, rq->ranged ? rq->ranged : fx->h.status, resp);
 }
 
 /* Reads the origin's head and queues the response that streams its body. */

@@ -12,6 +12,7 @@
 #include "edgegate/fetch.h"
 #include "edgegate/front.h"
 #include "edgegate/fwd.h"
+#include "edgegate/range.h"
 #include "edgegate/uri.h"
 
 /* Where a request is. The event thread moves it on in eg_front_handle; a job moves it from
@@ -71,6 +72,10 @@ typedef struct eg_req {
     eg_buf_t sbuf;
     size_t spos;
     int s_eof, s_err, reader_waiting, closed;
+    /* a Range cut from a body that streams (front_deliver.c): 206 or 416, else 0 */
+    int ranged;
+    unsigned long long r_skip, r_left; /* 206: bytes to drop, then bytes to pass */
+    char range_cr[EG_RANGE_CONTENT_RANGE_SIZE]; /* its Content-Range */
 } eg_req_t;
 
 void eg_req_ref(eg_req_t *rq);
