@@ -405,14 +405,16 @@ eg_cache_obj_t *eg_cache_obj_update(eg_cache_obj_t *o, const eg_http_head_t *h30
     return n;
 }
 
-void eg_cache_obj_head(const eg_cache_obj_t *o, const eg_header_t *extra, eg_http_head_t *h)
+int eg_cache_obj_head(const eg_cache_obj_t *o, const eg_header_t *extra, eg_http_head_t *h)
 {
     h->status = o->status;
     h->minor_version = 1;
     h->why = NULL;
     h->head_len = 0;
     h->n_headers = 0;
-    for (size_t i = 0; i < o->n_headers && h->n_headers < EG_HTTP_MAX_HEADERS - 1; i++) {
+    if (o->n_headers + (extra != NULL) > EG_HTTP_MAX_HEADERS)
+        return -1; /* a view that leaves fields out would be judged wrong */
+    for (size_t i = 0; i < o->n_headers; i++) {
         eg_header_t *hd = &h->headers[h->n_headers++];
         hd->name = o->headers[i].name;
         hd->name_len = strlen(hd->name);
@@ -421,6 +423,7 @@ void eg_cache_obj_head(const eg_cache_obj_t *o, const eg_header_t *extra, eg_htt
     }
     if (extra)
         h->headers[h->n_headers++] = *extra;
+    return 0;
 }
 
 int eg_cache_obj_fresh(const eg_cache_obj_t *o)

@@ -103,7 +103,7 @@ const eg_field_t eg_dist_fields[] = {
     {"error-caching-min-ttl", "error_caching_min_ttl", EG_FT_INT, NULL, 0, 31536000, "10",
      OFF(eg_dist_info_t, error_min_ttl), 0, EG_FF_LIST,
      "CloudFront's Error Caching Minimum TTL: seconds origin errors (400, 403, 404, 405, 414, "
-     "416, 500-504) stay cached at least; 0: only as their own headers allow"},
+     "500-504) stay cached at least; 0: only as their own headers allow"},
 };
 const size_t eg_dist_nfields = EG_ARRAY_LEN(eg_dist_fields);
 

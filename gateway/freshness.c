@@ -370,12 +370,13 @@ int eg_fresh_judge(const eg_http_head_t *h, const eg_fresh_policy_t *p, eg_fresh
 {
     cc_t cc, sc;
     const cc_t *rule;
-    int date_present, exp_present, explicit_ = 1, validator;
+    int date_present, exp_present, explicit_ = 1, validator, priv;
     time_t date = field_date(h, "Date", &date_present);
     time_t expires = field_date(h, "Expires", &exp_present);
     long lifetime = -1, apparent, corrected, delay;
 
     memset(f, 0, sizeof(*f));
+    f->sie = -1;
     if (h->status < 200 || h->status == 206 || h->status == 304 || h->status > 599)
         return 0;
     if (h->status == 416) /* depends on the request's Range */
@@ -392,6 +393,8 @@ int eg_fresh_judge(const eg_http_head_t *h, const eg_fresh_policy_t *p, eg_fresh
             return 0;
         cc.no_store = 0;
     }
+    if (p->unkeyed && (cc.no_store || cc.private_))
+        return 0; /* the answer may be one viewer's: no Surrogate-Control overrides that */
     /* Surrogate-Control speaks to edgegate over Cache-Control (Edge Architecture 1.0) */
     rule = sc.max_age != -2 ? &sc : &cc;
     if (p->authorized && !(cc.public_ || cc.s_maxage != -2 || cc.must_revalidate))
@@ -421,16 +424,19 @@ int eg_fresh_judge(const eg_http_head_t *h, const eg_fresh_policy_t *p, eg_fresh
         lifetime = 0; /* an invalid max-age is stale (RFC 9111 4.2.1) */
 
     validator = eg_http_find(h, "ETag") != NULL || eg_http_find(h, "Last-Modified") != NULL;
+    /* private says one viewer's: whatever Surrogate-Control says about freshness */
+    priv = cc.private_ || sc.private_;
     f->revalidate = rule->must_revalidate || (rule == &cc && cc.s_maxage != -2) || rule->no_cache;
     f->swr = f->revalidate || rule->swr < 0 ? 0 : rule->swr;
-    f->sie = f->revalidate || rule->sie < 0 ? 0 : rule->sie;
+    f->sie = f->revalidate || rule->sie < 0 ? -1 : rule->sie;
 
     if (error_status(h->status)) {
         /* CloudFront: the greater of the stated lifetime and the error caching minimum TTL,
-         * never above the maximum TTL; no-store, no-cache and private are honoured only for
-         * 404, 414 and 501 */
-        if ((rule->no_store || rule->no_cache || rule->private_) &&
-            error_honours_no_store(h->status))
+         * never above the maximum TTL; no-store and no-cache are honoured only for 404, 414
+         * and 501, and for every error when the behavior forwards what it does not key (the
+         * error may be one viewer's); private always */
+        if (priv || ((rule->no_store || rule->no_cache) &&
+                     (error_honours_no_store(h->status) || p->unkeyed)))
             return 0;
         f->ttl = explicit_ ? lifetime - f->age : 0;
         if (f->ttl < p->error_min_ttl)
@@ -438,16 +444,17 @@ int eg_fresh_judge(const eg_http_head_t *h, const eg_fresh_policy_t *p, eg_fresh
         if (f->ttl > p->max_ttl)
             f->ttl = p->max_ttl;
         f->revalidate = 1; /* an error is never served stale */
-        f->swr = f->sie = 0;
+        f->swr = 0;
+        f->sie = -1;
         return f->ttl > 0;
     }
-    if (rule->no_store || rule->private_ || rule->no_cache) {
+    if (rule->no_store || priv || rule->no_cache) {
         /* CloudFront keeps these anyway for the minimum TTL when it is above 0 */
-        if (p->min_ttl > 0) {
+        if (p->min_ttl > 0 && !p->unkeyed) {
             f->ttl = p->min_ttl;
             return 1;
         }
-        if (!rule->no_cache || rule->no_store || rule->private_)
+        if (!rule->no_cache || rule->no_store || priv)
             return 0;
         f->ttl = 0; /* no-cache: stored, revalidated on every use */
         return validator;

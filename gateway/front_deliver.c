@@ -309,7 +309,9 @@ static enum MHD_Result serve_object(eg_req_t *rq, eg_cache_obj_t *o, const char 
     eg_range_t rg;
     if (not_modified(rq, o)) {
         status = 304;
-        resp = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
+        /* the 200's length (RFC 9110 8.6: a 304 says it or none); libmicrohttpd sends no
+         * body with a 304 */
+        resp = MHD_create_response_from_callback(o->body_len, 1024, no_body, rq, NULL);
     } else if (strcmp(rq->method, "HEAD") == 0) {
         resp = MHD_create_response_from_callback(o->body_len, 1024, no_body, rq, NULL);
     } else if ((status = range_of(rq, o, &rg)) == EG_RANGE_UNSATISFIABLE) {
@@ -423,17 +425,26 @@ static enum MHD_Result refreshed(eg_req_t *rq, eg_cache_obj_t *o, time_t sent,
 
 /* An origin that failed (no answer, or 500-504) while o was stale: o is served instead when
  * it may be (CloudFront keeps serving an expired object when the origin errs; RFC 5861's
- * stale-if-error bounds that when the origin set it; never past must-revalidate, no-cache or
- * s-maxage). */
+ * stale-if-error bounds that when the origin set it, stale-if-error=0 to none; never past
+ * must-revalidate, no-cache or s-maxage). */
 static int stale_on_error(const eg_cache_obj_t *o)
 {
     return o && !o->revalidate &&
-           (o->sie_ms == 0 || eg_cache_obj_stale_within(o, o->sie_ms));
+           (o->sie_ms < 0 || eg_cache_obj_stale_within(o, o->sie_ms));
 }
 
 static int origin_error(int status)
 {
     return status >= 500 && status <= 504;
+}
+
+/* Sends rq->head and reads the answer's head: 0, or -1 with *status and err. */
+static int ask(eg_req_t *rq, int *status, char *err, size_t errlen)
+{
+    return eg_proxy_start(rq, 1, status, err, errlen) < 0 ||
+                   eg_proxy_read_head(rq, 1, status, err, errlen) < 0
+               ? -1
+               : 0;
 }
 
 /* Hits from the cache; misses fetched once per key however many viewers ask at the same
@@ -482,15 +493,21 @@ enum MHD_Result eg_deliver_cached(eg_req_t *rq)
     if (o) /* stale: ask the origin whether it still holds */
         eg_refresh_conditional(&rq->head, o);
     sent = time(NULL);
-    if (eg_proxy_start(rq, 1, &status, err, sizeof(err)) < 0 ||
-        eg_proxy_read_head(rq, 1, &status, err, sizeof(err)) < 0) {
-        eg_log_error("request %s: %s", rq->id, err);
-        if (stale_on_error(o)) {
-            ret = serve_object(rq, o, "Hit from edgegate");
-            goto out;
-        }
-        ret = eg_deliver_error(rq, status);
-        goto out;
+    if (ask(rq, &status, err, sizeof(err)) < 0)
+        goto failed;
+    if (rq->fetch->h.status == 304 && o && !eg_refresh_matches(o, &rq->fetch->h)) {
+        /* a 304 about another response (RFC 9111 4.3.4): the stored one is not confirmed;
+         * it goes, and the origin is asked for the whole */
+        eg_log_info("request %s: origin %s answered 304 naming another entity tag; asking for "
+                    "the whole", rq->id, r->domain);
+        eg_fetch_end(rq->fetch);
+        eg_cache_remove(f->cache, o);
+        eg_cache_obj_unref(o);
+        o = NULL;
+        eg_fwd_head(&rq->head, r, &v, 1, 0, 0, 0);
+        sent = time(NULL);
+        if (ask(rq, &status, err, sizeof(err)) < 0)
+            goto failed;
     }
     if (rq->fetch->h.status == 304 && o) {
         eg_fetch_end(rq->fetch);
@@ -555,6 +572,11 @@ enum MHD_Result eg_deliver_cached(eg_req_t *rq)
         eg_cache_remove(f->cache, o);
     range_of_stream(rq);
     ret = eg_proxy_stream(rq);
+    goto out;
+failed:
+    eg_log_error("request %s: %s", rq->id, err);
+    ret = stale_on_error(o) ? serve_object(rq, o, "Hit from edgegate")
+                            : eg_deliver_error(rq, status);
 out:
     eg_cache_flight_end(f->cache, flight);
     eg_cache_obj_unref(o);

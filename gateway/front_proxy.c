@@ -235,10 +235,12 @@ enum MHD_Result eg_proxy_stream(eg_req_t *rq)
         resp = MHD_create_response_from_callback(rq->r_left, 64 * 1024, body_reader, rq, NULL);
     } else if (head || (fx->done && rq->prefix.len == 0)) {
         /* a HEAD answer's length is the GET's: the origin's Content-Length, or unknown */
-        uint64_t size = fx->h.status == 204 || fx->h.status == 304 ? 0
-                        : fx->content_length >= 0 ? (uint64_t)fx->content_length
-                        : head                    ? MHD_SIZE_UNKNOWN
-                                                  : 0;
+        /* a 304 says the 200's length when the origin did (RFC 9110 8.6), else 0 */
+        uint64_t size = 0;
+        if (fx->h.status != 204 && fx->content_length >= 0)
+            size = (uint64_t)fx->content_length;
+        else if (fx->h.status != 204 && fx->h.status != 304 && head)
+            size = MHD_SIZE_UNKNOWN;
         resp = MHD_create_response_from_callback(size, 1024, no_body, rq, NULL);
         /* libmicrohttpd 0.9.75 frames an unknown length as chunked and then writes the last
          * chunk ("0\r\n\r\n") even after a HEAD answer's head: bytes the viewer reads as the

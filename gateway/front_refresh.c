@@ -8,6 +8,7 @@
 #include "edgegate/freshness.h"
 #include "edgegate/front_req.h"
 #include "edgegate/pool.h"
+#include "edgegate/quota.h"
 
 int eg_req_authorized(const eg_req_t *rq)
 {
@@ -23,6 +24,7 @@ void eg_refresh_policy(const eg_route_t *r, int authorized, time_t sent, eg_fres
     p->max_ttl = r->max_ttl;
     p->error_min_ttl = r->error_min_ttl;
     p->authorized = authorized;
+    p->unkeyed = strcmp(r->origin_headers, "none") != 0 || strcmp(r->origin_cookies, "none") != 0;
     p->request_time = sent;
     p->response_time = time(NULL);
 }
@@ -31,24 +33,34 @@ void eg_refresh_policy(const eg_route_t *r, int authorized, time_t sent, eg_fres
 static int object_vary(const eg_route_t *r, const eg_cache_obj_t *o, eg_buf_t *names)
 {
     eg_http_head_t *view = eg_malloc(sizeof(*view));
-    int v;
-    eg_cache_obj_head(o, NULL, view);
-    v = eg_fwd_vary_names(view, r, names);
+    int v = eg_cache_obj_head(o, NULL, view) < 0 ? -1 : eg_fwd_vary_names(view, r, names);
     free(view);
     return v;
+}
+
+int eg_refresh_matches(const eg_cache_obj_t *o, const eg_http_head_t *h304)
+{
+    const eg_header_t *etag = eg_http_find(h304, "ETag");
+    /* RFC 9111 4.3.4: a 304 naming another strong validator is about another response; a
+     * weak one or none is taken for the stored one (edgegate asked with its validators) */
+    if (etag == NULL || (etag->value_len >= 2 && strncmp(etag->value, "W/", 2) == 0))
+        return 1;
+    return o->etag && strlen(o->etag) == etag->value_len &&
+           memcmp(o->etag, etag->value, etag->value_len) == 0;
 }
 
 eg_cache_obj_t *eg_refresh_update(const eg_route_t *r, int authorized, eg_cache_obj_t *o,
                                   const eg_http_head_t *h304, time_t sent, int *storable)
 {
     eg_fresh_policy_t p;
-    eg_fresh_t fr;
+    eg_fresh_t fr = {.sie = -1};
     eg_http_head_t *view = eg_malloc(sizeof(*view));
     eg_buf_t before = {0}, after = {0};
     eg_cache_obj_t *n = eg_cache_obj_update(o, h304);
-    eg_cache_obj_head(n, eg_http_find(h304, "Age"), view);
     eg_refresh_policy(r, authorized, sent, &p);
-    *storable = eg_fresh_judge(view, &p, &fr);
+    /* judged on every field it would be stored with: too many to judge, it is not stored */
+    *storable = eg_cache_obj_head(n, eg_http_find(h304, "Age"), view) == 0 &&
+                eg_fresh_judge(view, &p, &fr);
     /* a variant stays at its key only while the response varies on the same fields */
     if (*storable && (object_vary(r, o, &before) != eg_fwd_vary_names(view, r, &after) ||
                       (before.len && strcmp(before.data, after.data) != 0)))
@@ -74,6 +86,7 @@ void eg_refresh_conditional(eg_buf_t *head, const eg_cache_obj_t *o)
 
 typedef struct {
     eg_front_t *f;             /* borrowed; held (eg_front_hold) */
+    char ip[64];               /* the viewer whose request started it: holds one of its jobs */
     eg_route_t *route;         /* referenced */
     eg_cache_obj_t *o;         /* referenced: the stale object */
     eg_cache_flight_t *flight; /* the object's key, while the refresh runs */
@@ -87,6 +100,8 @@ typedef struct {
 static void refresh_free(refresh_t *rf)
 {
     eg_front_t *f = rf->f;
+    eg_quota_give(f->job_quota, rf->ip);
+    __atomic_sub_fetch(&f->refreshes, 1, __ATOMIC_RELAXED);
     eg_cache_flight_end(f->cache, rf->flight);
     eg_cache_obj_unref(rf->o);
     eg_route_unref(rf->route);
@@ -143,6 +158,8 @@ static void refresh_main(void *arg)
         eg_fetch_read_head(fx, "GET", &status, &closed, err, sizeof(err)) < 0) {
         eg_log_info("background refresh of %.*s: %s; the stale object stays",
                     (int)strcspn(rf->o->key, "\n?"), rf->o->key, err);
+    } else if (fx->h.status == 304 && !eg_refresh_matches(rf->o, &fx->h)) {
+        eg_cache_remove(rf->f->cache, rf->o); /* the next viewer asks for the whole */
     } else if (fx->h.status == 304) {
         int storable;
         eg_cache_obj_t *n =
@@ -168,12 +185,25 @@ void eg_refresh_start(eg_req_t *rq, eg_cache_obj_t *o)
     refresh_t *rf;
     if (flight == NULL)
         return; /* one is under way */
+    eg_req_viewer(rq, &v);
+    /* a refresh is a job like a viewer's: it counts against the viewer's address, and all
+     * of them together take at most half the job threads, so stale hits cannot fill the
+     * pool that misses need */
+    if (__atomic_add_fetch(&f->refreshes, 1, __ATOMIC_RELAXED) > f->opt.job_threads / 2 ||
+        eg_quota_take(f->job_quota, v.client_ip) < 0) {
+        __atomic_sub_fetch(&f->refreshes, 1, __ATOMIC_RELAXED);
+        eg_cache_flight_end(f->cache, flight);
+        return; /* served stale all the same; a later request refreshes it */
+    }
     if (eg_front_hold(f) < 0) {
+        eg_quota_give(f->job_quota, v.client_ip);
+        __atomic_sub_fetch(&f->refreshes, 1, __ATOMIC_RELAXED);
         eg_cache_flight_end(f->cache, flight);
         return;
     }
     rf = eg_calloc(1, sizeof(*rf));
     rf->f = f;
+    snprintf(rf->ip, sizeof(rf->ip), "%s", v.client_ip);
     rf->route = rq->route;
     eg_route_ref(rf->route);
     rf->o = o;
@@ -181,7 +211,6 @@ void eg_refresh_start(eg_req_t *rq, eg_cache_obj_t *o)
     rf->flight = flight;
     rf->authorized = eg_req_authorized(rq);
     rf->purges = eg_cache_purges(f->cache);
-    eg_req_viewer(rq, &v);
     v.method = "GET"; /* a HEAD viewer's refresh fetches the object */
     eg_fwd_head(&rf->head, rq->route, &v, 1, 0, 0, 0);
     eg_refresh_conditional(&rf->head, o);

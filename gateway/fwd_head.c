@@ -16,6 +16,17 @@ const char *eg_fwd_field(const eg_fwd_viewer_t *v, const char *name)
     return NULL;
 }
 
+/* 1 when the viewer's Connection names the field: it stops at edgegate (RFC 9110 7.6.1), so
+ * the origin never gets it and nothing may be keyed on it. */
+static int hop_named(const eg_fwd_viewer_t *v, const char *name)
+{
+    for (size_t i = 0; i < v->n_fields; i++)
+        if (strcasecmp(v->fields[i].name, "Connection") == 0 &&
+            eg_http_has_token(v->fields[i].value, strlen(v->fields[i].value), name))
+            return 1;
+    return 0;
+}
+
 static void route_policy(const eg_route_t *r, eg_fwd_policy_t *p)
 {
     p->cache_headers = r->cache_headers;
@@ -48,7 +59,6 @@ void eg_fwd_head(eg_buf_t *b, const eg_route_t *r, const eg_fwd_viewer_t *v, int
     const char *q = v->query;
     const char *xff = eg_fwd_field(v, "X-Forwarded-For");
     const char *via = eg_fwd_field(v, "Via");
-    const char *conn = eg_fwd_field(v, "Connection"); /* more hop-by-hop names */
     const char *ae = eg_fwd_accept_encoding(eg_fwd_field(v, "Accept-Encoding"));
     eg_fwd_policy_t pol;
     eg_buf_t cookies = {0}, unused = {0};
@@ -70,7 +80,7 @@ void eg_fwd_head(eg_buf_t *b, const eg_route_t *r, const eg_fwd_viewer_t *v, int
         eg_fwd_class_t cl = eg_fwd_header(&pol, name);
         if (cl == EG_FWD_DROP || cl == EG_FWD_SPECIAL)
             continue;
-        if (conn && eg_http_has_token(conn, strlen(conn), name))
+        if (hop_named(v, name))
             continue;
         if (for_cache && eg_fwd_conditional(name))
             continue; /* the cache answers them itself */
@@ -87,7 +97,10 @@ void eg_fwd_head(eg_buf_t *b, const eg_route_t *r, const eg_fwd_viewer_t *v, int
         eg_buf_adds(b, "User-Agent: edgegate\r\n");
     eg_buf_printf(b, "X-Forwarded-For: %s%s%s\r\n", xff ? xff : "", xff ? ", " : "",
                   v->client_ip);
-    eg_buf_printf(b, "X-Forwarded-Proto: %s\r\n", v->https ? "https" : "http");
+    /* the viewer's scheme, only on what is never stored: one cached copy serves both
+     * schemes, so a stored answer must not have depended on it */
+    if (!for_cache)
+        eg_buf_printf(b, "X-Forwarded-Proto: %s\r\n", v->https ? "https" : "http");
     eg_buf_printf(b, "Via: %s%s%s\r\n", via ? via : "", via ? ", " : "", EG_VIA);
     /* the origin may speak to edgegate in Surrogate-Control (freshness.h) */
     eg_buf_adds(b, "Surrogate-Capability: " EG_FRESH_TARGET "=\"Surrogate/1.0\"\r\n");
@@ -115,8 +128,8 @@ void eg_fwd_cache_key(eg_buf_t *k, const eg_route_t *r, const eg_fwd_viewer_t *v
     eg_buf_printf(k, "\nae:%s", eg_fwd_accept_encoding(eg_fwd_field(v, "Accept-Encoding")));
     for (size_t i = 0; i < v->n_fields; i++) {
         const char *name = v->fields[i].name;
-        if (eg_fwd_header(&pol, name) != EG_FWD_KEY)
-            continue;
+        if (eg_fwd_header(&pol, name) != EG_FWD_KEY || hop_named(v, name))
+            continue; /* the key holds what the origin gets, no more */
         eg_buf_adds(k, "\nh:");
         for (const char *p = name; *p; p++) {
             char c = (char)tolower((unsigned char)*p);
@@ -210,7 +223,8 @@ void eg_fwd_vary_key(eg_buf_t *k, const eg_fwd_viewer_t *v, const char *names)
         for (size_t i = 0; i < v->n_fields; i++) {
             const char *q, *qe, *e;
             size_t elen;
-            if (strlen(v->fields[i].name) != len || strncasecmp(v->fields[i].name, s, len) != 0)
+            if (strlen(v->fields[i].name) != len ||
+                strncasecmp(v->fields[i].name, s, len) != 0 || hop_named(v, v->fields[i].name))
                 continue;
             seen = 1;
             q = v->fields[i].value;

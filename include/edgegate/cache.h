@@ -34,7 +34,8 @@ typedef struct eg_cache_obj {
     long age0; /* its age when it arrived (RFC 9111 corrected initial age), seconds */
     long long stored_ms; /* monotonic: when it arrived */
     long long expires_ms; /* monotonic: when it goes stale */
-    long swr_ms, sie_ms; /* stale-while-revalidate and stale-if-error windows */
+    long swr_ms, sie_ms; /* stale-while-revalidate and stale-if-error windows (sie_ms < 0:
+                          * the origin gave none) */
     int revalidate; /* never served stale */
     const char *etag; /* borrowed from headers, or NULL */
     const char *last_modified;
@@ -92,8 +93,9 @@ eg_cache_obj_t *eg_cache_obj_update(eg_cache_obj_t *o, const eg_http_head_t *h30
 /* Sets the freshness of an object not stored yet: f's, from now. */
 void eg_cache_obj_set_fresh(eg_cache_obj_t *o, const eg_fresh_t *f);
 /* A parsed-head view of o's fields (slices into o, which must outlive h), plus extra (the
- * Age of the response that refreshed it, say) when not NULL: what eg_fresh_judge reads. */
-void eg_cache_obj_head(const eg_cache_obj_t *o, const eg_header_t *extra, eg_http_head_t *h);
+ * Age of the response that refreshed it, say) when not NULL: what eg_fresh_judge reads. -1
+ * when they are more than a head holds (EG_HTTP_MAX_HEADERS): a 304 added too many. */
+int eg_cache_obj_head(const eg_cache_obj_t *o, const eg_header_t *extra, eg_http_head_t *h);
 void eg_cache_obj_ref(eg_cache_obj_t *o);
 void eg_cache_obj_unref(eg_cache_obj_t *o);
 int eg_cache_obj_fresh(const eg_cache_obj_t *o);

@@ -20,6 +20,8 @@ typedef struct {
     int min_ttl, default_ttl, max_ttl; /* the behavior's TTLs (CloudFront), seconds */
     int error_min_ttl;    /* the distribution's error caching minimum TTL (CloudFront), seconds */
     int authorized;       /* the request carried Authorization to the origin (RFC 9111 3.5) */
+    int unkeyed;          /* the behavior forwards viewer fields it does not key (origin request
+                           * policy): no-store, no-cache and private hold for every status then */
     time_t request_time;  /* wall clock when the request was sent to the origin */
     time_t response_time; /* wall clock when the response head arrived */
 } eg_fresh_policy_t;
@@ -28,14 +30,15 @@ typedef struct {
     long ttl;       /* seconds it stays fresh from response_time on; <= 0: stale at once */
     long age;       /* its corrected initial age (RFC 9111 4.2.3), seconds */
     long swr;       /* stale-while-revalidate window after it goes stale, seconds (0: none) */
-    long sie;       /* stale-if-error window after it goes stale, seconds (0: none) */
+    long sie;       /* stale-if-error window after it goes stale, seconds; -1: none given */
     int revalidate; /* never served stale: must-revalidate, proxy-revalidate, s-maxage */
 } eg_fresh_t;
 
 /* 1 when h may be stored (f says for how long, and how it ages), 0 when not: no-store
- * (Cache-Control or Surrogate-Control), private, Set-Cookie, an Authorization the response
- * does not allow to share, a status not stored, or stale at once without a validator to
- * revalidate it with. Vary is the caller's (it knows which request headers are forwarded). */
+ * (Cache-Control or Surrogate-Control), private (whatever Surrogate-Control says), Set-Cookie, an
+ * Authorization the response does not allow to share, a status not stored, or stale at once without
+ * a validator to revalidate it with. Vary is the caller's (it knows which request headers are
+ * forwarded). */
 int eg_fresh_judge(const eg_http_head_t *h, const eg_fresh_policy_t *p, eg_fresh_t *f);
 
 /* An HTTP-date in any of the three forms recipients must accept (RFC 9110 5.6.7), or -1. */

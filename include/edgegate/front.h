@@ -71,6 +71,7 @@ typedef struct eg_front {
     unsigned long long boot_id;
     unsigned long long requests; /* atomic counter for request ids */
     int jobs; /* atomic: requests that started a job and are not freed yet */
+    int refreshes; /* atomic: background refreshes running (front_refresh.c) */
     struct eg_pool *pool; /* the job threads; owned */
     struct eg_quota *job_quota; /* jobs held per viewer address (quota.c); owned */
     long long pool_full_logged; /* atomic: ms (monotonic) a full pool was last logged */

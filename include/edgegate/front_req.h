@@ -110,6 +110,8 @@ enum MHD_Result eg_deliver_cached(eg_req_t *rq);
 int eg_req_authorized(const eg_req_t *rq);
 /* The policy an answer to rq is judged by (freshness.h); sent: when the request left. */
 void eg_refresh_policy(const eg_route_t *r, int authorized, time_t sent, eg_fresh_policy_t *p);
+/* 1 when the origin's 304 is about o: it names no strong validator, or o's. */
+int eg_refresh_matches(const eg_cache_obj_t *o, const eg_http_head_t *h304);
 /* The object the origin's 304 makes of o (RFC 9111 4.3.4) and *storable: whether it may
  * replace o in the cache. */
 eg_cache_obj_t *eg_refresh_update(const eg_route_t *r, int authorized, eg_cache_obj_t *o,

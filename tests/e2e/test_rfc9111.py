@@ -15,7 +15,10 @@ got AND how many requests (and which) reached the origin. Groups:
   6. Vary (4.1);
   7. Range from a stored 200 (RFC 9110 14);
   8. stale-while-revalidate (RFC 5861 3);
-  9. stale-if-error (RFC 5861 4) and must-revalidate."""
+  9. stale-if-error (RFC 5861 4) and must-revalidate;
+ 10. what an attacker tried: keys and origin requests that disagree, Surrogate-Control over
+     private, 304s that are not about the stored response or carry too many fields,
+     background refreshes that would fill the job pool."""
 import os
 import sys
 import time
@@ -816,6 +819,134 @@ def past_its_stale_if_error_window_the_viewer_gets_the_error(env):
     time.sleep(2.3)
     ok(get(gw, "/short"), "origin trouble\n", status=503)
     asked_times(o, "/short", 2)
+
+
+# ------------------------------------------------- 10. what an attacker tried, and lost
+
+@test
+def the_viewers_scheme_reaches_the_origin_only_on_what_is_never_stored(env):
+    # one cached copy serves HTTP and HTTPS viewers: an answer that depended on the scheme
+    # (an origin redirecting http to https, say) would loop every HTTPS viewer
+    o, gw = setup(env, {"/shop": [answer(200, [("Cache-Control", "max-age=60")], "shop\n")],
+                        "/form": [answer(200, [], "posted\n")]}, "--methods", "ALL")
+    ok(get(gw, "/shop"), "shop\n", MISS)
+    ok(get(gw, "/shop", tls=True), "shop\n", HIT)
+    assert asked_times(o, "/shop", 1)[0].all("X-Forwarded-Proto") == [], o.got()
+    ok(get(gw, "/form", tls=True, method="POST"), "posted\n")
+    assert asked(o, "/form")[0].all("X-Forwarded-Proto") == ["https"], o.got()
+
+
+@test
+def a_field_the_viewers_connection_names_is_neither_forwarded_nor_keyed(env):
+    def by_language(req):
+        lang = req.header("Accept-Language", "none")
+        return answer(200, [("Cache-Control", "max-age=60"), ("Vary", "Accept-Language")],
+                      "lang=%s\n" % lang)(req)
+    o = env.scripted_origin(by_language)
+    env.egctl("origin", "add", "o", "--domain", "127.0.0.1", "--http-port", str(o.port))
+    env.egctl("behavior", "set", "*", "--cache-headers", "Accept-Language")
+    gw = env.gateway()
+    r = get(gw, "/p", Accept_Language="fr", Connection="Accept-Language")
+    ok(r, "lang=none\n")  # it stopped at edgegate, as Connection asked
+    ok(get(gw, "/p", Accept_Language="fr"), "lang=fr\n", MISS)  # not the answer above
+    ok(get(gw, "/p", Accept_Language="fr"), "lang=fr\n", HIT)
+
+
+@test
+def surrogate_control_never_overrides_private_nor_unkeyed_no_store(env):
+    sc = ("Surrogate-Control", "max-age=3600")
+    o, gw = setup(env, {"/private": [answer(200, [("Cache-Control", "private"), sc], "a\n"),
+                                     answer(200, [("Cache-Control", "private"), sc], "b\n")]})
+    ok(get(gw, "/private"), "a\n", MISS)
+    ok(get(gw, "/private"), "b\n", MISS)
+    asked_times(o, "/private", 2)
+    # a behavior that forwards cookies it does not key: no-store is one viewer's answer
+    env.egctl("behavior", "set", "*", "--origin-cookies", "sid")
+    script = {"/cart": [answer(200, [("Cache-Control", "no-store"), sc], "alice\n"),
+                        answer(200, [("Cache-Control", "no-store"), sc], "bob\n")]}
+    o2 = env.scripted_origin(Script(script))
+    env.egctl("origin", "set", "o", "--http-port", str(o2.port))
+    time.sleep(1.2)  # the gateway picks the change up
+    ok(get(gw, "/cart", Cookie="sid=alice"), "alice\n", MISS)
+    ok(get(gw, "/cart", Cookie="sid=bob"), "bob\n", MISS)
+
+
+@test
+def a_304_naming_another_etag_does_not_freshen_the_stored_body(env):
+    o, gw = setup(env, {"/app.js": [
+        answer(200, [("Cache-Control", "max-age=1"), ("ETag", '"v1"')], "version 1\n"),
+        not_modified(("ETag", '"v2"'), ("Cache-Control", "max-age=60")),
+        answer(200, [("Cache-Control", "max-age=60"), ("ETag", '"v2"')], "version 2\n")]})
+    ok(get(gw, "/app.js"), "version 1\n", MISS)
+    time.sleep(1.5)
+    ok(get(gw, "/app.js"), "version 2\n", MISS)
+    got = asked_times(o, "/app.js", 3)
+    assert got[1].header("If-None-Match") == '"v1"' and got[2].header("If-None-Match") is None, \
+        "a conditional, then the whole: %r" % got
+    ok(get(gw, "/app.js"), "version 2\n", HIT)
+
+
+@test
+def a_304_that_would_make_too_many_fields_is_served_not_stored(env):
+    pad = [("X-Pad-%02d" % i, "p") for i in range(97)]
+    o, gw = setup(env, {"/many": [
+        answer(200, [("Cache-Control", "max-age=1"), ("ETag", '"v1"')] + pad, "body\n"),
+        not_modified(("ETag", '"v1"'), ("X-New-1", "1"), ("X-New-2", "2"),
+                     ("Cache-Control", "max-age=300"), ("Set-Cookie", "session=first"))]})
+    ok(get(gw, "/many"), "body\n", MISS)
+    time.sleep(1.5)
+    r = get(gw, "/many")
+    ok(r, "body\n", REFRESH)
+    assert r.header("Set-Cookie") == "session=first", r  # the viewer's own
+    r = get(gw, "/many")  # not stored: asked again, never a Hit with another's cookie
+    assert r.header("X-Cache") == REFRESH, r
+    asked_times(o, "/many", 3)
+
+
+@test
+def stale_if_error_zero_allows_no_stale_answer(env):
+    o, gw = setup(env, {"/z": [
+        answer(200, [("Cache-Control", "max-age=1, stale-if-error=0")], "old\n"),
+        answer(503, [], "down\n")]})
+    ok(get(gw, "/z"), "old\n", MISS)
+    time.sleep(1.5)
+    r = get(gw, "/z")
+    assert r.status == 503 and r.body == b"down\n", r
+
+
+@test
+def a_304_from_the_cache_says_the_stored_length_or_none(env):
+    o, gw = setup(env, {"/ten": [answer(200, [("Cache-Control", "max-age=60"),
+                                              ("ETag", '"t"')], "0123456789")]})
+    ok(get(gw, "/ten"), "0123456789", MISS)
+    r = get(gw, "/ten", If_None_Match='"t"')
+    assert r.status == 304 and r.body == b"", r
+    lengths = [v for k, v in r.headers if k.lower() == "content-length"]
+    assert lengths in ([], ["10"]), r  # RFC 9110 8.6: the 200's, or none
+
+
+@test
+def background_refreshes_leave_job_threads_for_misses(env):
+    # every stale hit may start a refresh; together they take at most half the job threads
+    slow = answer(200, [("Cache-Control", "max-age=1, stale-while-revalidate=600")],
+                  "fresh\n", delay=3)
+    first = answer(200, [("Cache-Control", "max-age=1, stale-while-revalidate=600")], "old\n")
+    paths = ["/s%d" % i for i in range(20)]
+    script = {p: [first, slow] for p in paths}
+    script["/miss"] = [answer(200, [], "miss\n")]
+    o = env.scripted_origin(Script(script))
+    env.egctl("origin", "add", "o", "--domain", "127.0.0.1", "--http-port", str(o.port),
+              "--read-timeout", "5")
+    gw = env.gateway("--job-threads", "16", "--max-jobs-per-ip", "0")
+    for p in paths:
+        ok(get(gw, p), "old\n", MISS)
+    time.sleep(1.5)
+    for p in paths:  # stale hits, answered at once; the refreshes wait on the slow origin
+        ok(get(gw, p), "old\n", HIT)
+    ok(get(gw, "/miss"), "miss\n")
+    time.sleep(0.2)
+    started = sum(len(asked(o, p)) - 1 for p in paths)
+    assert started == 8, "%d background refreshes, want 8 (half of 16 job threads)" % started
 
 
 if __name__ == "__main__":

@@ -15,8 +15,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     eg_fresh_t f;
     memcpy(copy, data, size);
     if (eg_http_parse_response_head(copy, size, h) == 1) {
-        eg_fresh_policy_t a = {0, 86400, 31536000, 10, 0, 1700000000, 1700000005};
-        eg_fresh_policy_t b = {10, 10, 10, 0, 1, 0, 0};
+        eg_fresh_policy_t a = {.default_ttl = 86400,
+                               .max_ttl = 31536000,
+                               .error_min_ttl = 10,
+                               .request_time = 1700000000,
+                               .response_time = 1700000005};
+        eg_fresh_policy_t b = {10, 10, 10, 0, 1, 1, 0, 0};
         eg_fresh_judge(h, &a, &f);
         eg_fresh_judge(h, &b, &f);
         {
@@ -36,8 +40,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             eg_cache_obj_t *o = eg_cache_obj_new("k", 1, h, "body", 4, &f), *n;
             eg_http_head_t *v = malloc(sizeof(*v));
             n = eg_cache_obj_update(o, h);
-            eg_cache_obj_head(n, &h->headers[0], v);
-            eg_fresh_judge(v, &a, &f);
+            if (eg_cache_obj_head(n, &h->headers[0], v) == 0)
+                eg_fresh_judge(v, &a, &f);
             eg_cache_obj_unref(o);
             eg_cache_obj_unref(n);
             free(v);

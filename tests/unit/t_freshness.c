@@ -17,7 +17,7 @@ typedef struct {
     const char *what;
     const char *head; /* fields after "HTTP/1.1 <status> X\r\n", each ending in \r\n */
     int status;
-    int min, def, max, err, auth, delay;
+    int min, def, max, err, auth, delay; /* auth: 1 authorized, 2 unkeyed forwarding */
     int storable;
     long ttl, age; /* checked when storable */
 } row_t;
@@ -134,6 +134,13 @@ static const row_t rows[] = {
      10, 0},
     {"404 no-store is honoured", "Cache-Control: no-store\r\n", 404, CF, 0, 0, 0},
     {"500 no-store is not (CloudFront)", "Cache-Control: no-store\r\n", 500, CF, 1, 10, 0},
+    {"500 private is honoured (one viewer's)", "Cache-Control: private\r\n", 500, CF, 0, 0, 0},
+    {"500 no-store is honoured when the behavior forwards unkeyed fields",
+     "Cache-Control: no-store\r\n", 500, 0, 86400, 31536000, 10, 2, 0, 0, 0, 0},
+    {"a bare 500 with unkeyed forwarding: the error TTL still", "", 500, 0, 86400, 31536000, 10,
+     2, 0, 1, 10, 0},
+    {"private with a min TTL and unkeyed forwarding: not stored", "Cache-Control: private\r\n",
+     200, 5, 100, 1000, 10, 2, 0, 0, 0, 0},
     {"error caching TTL 0: only what the error says", "Cache-Control: max-age=2\r\n", 404, 0,
      86400, 31536000, 0, 0, 0, 1, 2, 0},
     {"error caching TTL 0 and nothing said: not stored", "", 500, 0, 86400, 31536000, 0, 0, 0,
@@ -152,6 +159,11 @@ static const row_t rows[] = {
     /* Surrogate-Control (Edge Architecture 1.0) */
     {"Surrogate-Control max-age wins over Cache-Control",
      "Cache-Control: max-age=1\r\nSurrogate-Control: max-age=3600\r\n", 200, CF, 1, 3600, 0},
+    {"Surrogate-Control max-age not over no-store when the behavior forwards unkeyed fields",
+     "Cache-Control: no-store\r\nSurrogate-Control: max-age=3600\r\n", 200, 0, 86400,
+     31536000, 10, 2, 0, 0, 0, 0},
+    {"Surrogate-Control max-age never over Cache-Control private",
+     "Cache-Control: private\r\nSurrogate-Control: max-age=3600\r\n", 200, CF, 0, 0, 0},
     {"Surrogate-Control max-age over Cache-Control no-store",
      "Cache-Control: no-store\r\nSurrogate-Control: max-age=3600;edgegate\r\n", 200, CF, 1, 3600,
      0},
@@ -172,15 +184,18 @@ typedef struct {
 } stale_row_t;
 
 static const stale_row_t stale_rows[] = {
-    {"stale-while-revalidate", "Cache-Control: max-age=1, stale-while-revalidate=30\r\n", 30, 0,
-     0},
+    {"stale-while-revalidate", "Cache-Control: max-age=1, stale-while-revalidate=30\r\n", 30,
+     -1, 0},
     {"stale-if-error", "Cache-Control: max-age=1, stale-if-error=60\r\n", 0, 60, 0},
+    {"stale-if-error=0 is a window of none", "Cache-Control: max-age=1, stale-if-error=0\r\n",
+     0, 0, 0},
+    {"no stale-if-error: none given", "Cache-Control: max-age=1\r\n", 0, -1, 0},
     {"must-revalidate forbids stale", "Cache-Control: max-age=1, stale-if-error=60, "
                                       "must-revalidate\r\n",
-     0, 0, 1},
-    {"proxy-revalidate forbids stale", "Cache-Control: max-age=1, proxy-revalidate\r\n", 0, 0,
+     0, -1, 1},
+    {"proxy-revalidate forbids stale", "Cache-Control: max-age=1, proxy-revalidate\r\n", 0, -1,
      1},
-    {"s-maxage forbids stale", "Cache-Control: s-maxage=1, stale-if-error=60\r\n", 0, 0, 1},
+    {"s-maxage forbids stale", "Cache-Control: s-maxage=1, stale-if-error=60\r\n", 0, -1, 1},
 };
 
 static int judge(const char *fields, int status, const eg_fresh_policy_t *p, eg_fresh_t *f)
@@ -202,7 +217,14 @@ int main(void)
 {
     for (size_t i = 0; i < EG_ARRAY_LEN(rows); i++) {
         const row_t *w = &rows[i];
-        eg_fresh_policy_t p = {w->min, w->def, w->max, w->err, w->auth, T - w->delay, T};
+        eg_fresh_policy_t p = {.min_ttl = w->min,
+                               .default_ttl = w->def,
+                               .max_ttl = w->max,
+                               .error_min_ttl = w->err,
+                               .authorized = w->auth & 1,
+                               .unkeyed = (w->auth & 2) != 0,
+                               .request_time = T - w->delay,
+                               .response_time = T};
         eg_fresh_t f;
         int r = judge(w->head, w->status, &p, &f);
         if (w->storable)
@@ -214,7 +236,11 @@ int main(void)
     }
     for (size_t i = 0; i < EG_ARRAY_LEN(stale_rows); i++) {
         const stale_row_t *w = &stale_rows[i];
-        eg_fresh_policy_t p = {0, 86400, 31536000, 10, 0, T, T};
+        eg_fresh_policy_t p = {.default_ttl = 86400,
+                               .max_ttl = 31536000,
+                               .error_min_ttl = 10,
+                               .request_time = T,
+                               .response_time = T};
         eg_fresh_t f;
         int r = judge(w->head, 200, &p, &f);
         ok(r == 1 && f.swr == w->swr && f.sie == w->sie && f.revalidate == w->revalidate,
