@@ -79,12 +79,13 @@ static void unlink_locked(eg_cache_t *c, eg_cache_obj_t *o)
         pp = &(*pp)->hash_next;
     if (*pp)
         *pp = o->hash_next;
-    pp = &c->uri_buckets[o->uri_hash & (c->n_buckets - 1)];
-    while (*pp && *pp != o)
-        pp = &(*pp)->uri_next;
-    if (*pp)
-        *pp = o->uri_next;
-    o->uri_next = NULL;
+    if (o->uri_prev)
+        o->uri_prev->uri_next = o->uri_next;
+    else if (c->uri_buckets[o->uri_hash & (c->n_buckets - 1)] == o)
+        c->uri_buckets[o->uri_hash & (c->n_buckets - 1)] = o->uri_next;
+    if (o->uri_next)
+        o->uri_next->uri_prev = o->uri_prev;
+    o->uri_prev = o->uri_next = NULL;
     if (o->lru_prev)
         o->lru_prev->lru_next = o->lru_next;
     else
@@ -205,7 +206,10 @@ int eg_cache_put_unless_purged(eg_cache_t *c, eg_cache_obj_t *obj, unsigned long
     obj->stored = 1;
     obj->hash_next = c->buckets[obj->hash & (c->n_buckets - 1)];
     c->buckets[obj->hash & (c->n_buckets - 1)] = obj;
+    obj->uri_prev = NULL;
     obj->uri_next = c->uri_buckets[obj->uri_hash & (c->n_buckets - 1)];
+    if (obj->uri_next)
+        obj->uri_next->uri_prev = obj;
     c->uri_buckets[obj->uri_hash & (c->n_buckets - 1)] = obj;
     obj->lru_prev = NULL;
     obj->lru_next = c->lru_head;

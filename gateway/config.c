@@ -70,7 +70,8 @@ const eg_field_t eg_behavior_fields[] = {
     {"cache-headers", "cache_headers", EG_FT_HEADERS, "none", 1, EG_NAME_LIST_MAX - 1, "none",
      OFF(eg_behavior_t, cache_headers), SZ(eg_behavior_t, cache_headers), 0,
      "cache policy: viewer headers (NAME,...) that key the cache and are forwarded to the "
-     "origin; Authorization only here, so each viewer's authorized answer is kept apart"},
+     "origin; Authorization only here, so each viewer's authorized answer is kept apart (and "
+     "stored only when the origin marks it public, s-maxage or must-revalidate)"},
     {"cache-cookies", "cache_cookies", EG_FT_COOKIES, "none|all", 1, EG_NAME_LIST_MAX - 1,
      "none", OFF(eg_behavior_t, cache_cookies), SZ(eg_behavior_t, cache_cookies), 0,
      "cache policy: viewer cookies (none, all or NAME,...) that key the cache and are "
@@ -103,7 +104,8 @@ const eg_field_t eg_dist_fields[] = {
     {"error-caching-min-ttl", "error_caching_min_ttl", EG_FT_INT, NULL, 0, 31536000, "10",
      OFF(eg_dist_info_t, error_min_ttl), 0, EG_FF_LIST,
      "CloudFront's Error Caching Minimum TTL: seconds origin errors (400, 403, 404, 405, 414, "
-     "500-504) stay cached at least; 0: only as their own headers allow"},
+     "500-504) stay cached at least, unless private (or no-store/no-cache on 404, 414, 501; "
+     "see README); 0: only as their own headers allow"},
 };
 const size_t eg_dist_nfields = EG_ARRAY_LEN(eg_dist_fields);
 

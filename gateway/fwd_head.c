@@ -216,28 +216,19 @@ void eg_fwd_vary_key(eg_buf_t *k, const eg_fwd_viewer_t *v, const char *names)
     const char *p = names, *end = names + strlen(names), *s;
     size_t len;
     while (next_element(&p, end, &s, &len)) {
-        int lang = len == 15 && strncmp(s, "accept-language", 15) == 0, first = 1, seen = 0;
+        int seen = 0;
         eg_buf_printf(k, "\nv:%.*s=", (int)len, s);
-        /* every line of the field as one list, each element trimmed (RFC 9111 4.1: the
-         * values may be normalized); language tags are case-insensitive */
+        /* each line as the origin got it, in order: no element is split, trimmed or dropped,
+         * since edgegate cannot know how the origin reads a field ("a," and "a" may be two
+         * answers; RFC 9111 4.1 allows only normalizations that keep the meaning) */
         for (size_t i = 0; i < v->n_fields; i++) {
-            const char *q, *qe, *e;
-            size_t elen;
             if (strlen(v->fields[i].name) != len ||
                 strncasecmp(v->fields[i].name, s, len) != 0 || hop_named(v, v->fields[i].name))
                 continue;
+            if (seen)
+                eg_buf_adds(k, "\x02"); /* between lines: no byte a field value holds */
+            eg_buf_adds(k, v->fields[i].value);
             seen = 1;
-            q = v->fields[i].value;
-            qe = q + strlen(q);
-            while (next_element(&q, qe, &e, &elen)) {
-                if (!first)
-                    eg_buf_adds(k, ",");
-                first = 0;
-                for (size_t j = 0; j < elen; j++) {
-                    char c = lang ? (char)tolower((unsigned char)e[j]) : e[j];
-                    eg_buf_add(k, &c, 1);
-                }
-            }
         }
         if (!seen)
             eg_buf_adds(k, "\x01"); /* absent, unlike present and empty */

@@ -41,8 +41,10 @@ typedef struct eg_cache_obj {
     const char *last_modified;
     /* owned by the cache, under its lock */
     struct eg_cache_obj *lru_prev, *lru_next, *hash_next;
-    struct eg_cache_obj *uri_next; /* the chain of objects for one URI (its key up to the
-                                    * second '\n': "dist\npath[?query]") */
+    struct eg_cache_obj *uri_prev, *uri_next; /* the chain of objects for one URI (its key
+                                               * up to the second '\n': "dist\npath[?query]");
+                                               * doubly linked: one URI may have any number
+                                               * of keys (cookies, variants) */
     unsigned long long hash, uri_hash;
     int stored;
 } eg_cache_obj_t;

@@ -82,8 +82,9 @@ void eg_fwd_cache_key(eg_buf_t *k, const eg_route_t *r, const eg_fwd_viewer_t *v
 int eg_fwd_vary_names(const eg_http_head_t *resp, const eg_route_t *r, eg_buf_t *names);
 
 /* Appends to k what the viewer sent in each of names (from eg_fwd_vary_names): the variant
- * part of a key whose first part is eg_fwd_cache_key's. Lines of a field are one list,
- * elements trimmed, so "1, 2" and "1" + "2" are one variant. */
+ * part of a key whose first part is eg_fwd_cache_key's. Each line's value exactly as the
+ * origin got it (the parser trims only the whitespace around it), lines in order: "1, 2"
+ * and "1" + "2" are two variants, as an origin may read them differently. */
 void eg_fwd_vary_key(eg_buf_t *k, const eg_fwd_viewer_t *v, const char *names);
 
 #endif

@@ -25,7 +25,7 @@ import time
 from email.utils import formatdate
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import eventually, main, request, test, within  # noqa: E402
+from harness import Conn, eventually, main, request, test, within  # noqa: E402
 
 HIT, MISS, REFRESH = "Hit from edgegate", "Miss from edgegate", "RefreshHit from edgegate"
 
@@ -949,6 +949,32 @@ def background_refreshes_leave_job_threads_for_misses(env):
     time.sleep(0.2)
     started = sum(len(asked(o, p)) - 1 for p in paths)
     assert started == 8, "%d background refreshes, want 8 (half of 16 job threads)" % started
+
+
+@test
+def a_variant_is_keyed_on_the_field_exactly_as_the_origin_got_it(env):
+    # an origin that reads the last line of a field, as dict-based frameworks do: a viewer
+    # who sends "X-User: victim," or a second, empty line must not fill victim's variant
+    def by_user(req):
+        users = req.all("X-User")
+        return answer(200, [("Cache-Control", "max-age=600"), ("Vary", "X-User")],
+                      "page of %r\n" % (users[-1] if users else None))(req)
+    o = env.scripted_origin(by_user)
+    env.egctl("origin", "add", "o", "--domain", "127.0.0.1", "--http-port", str(o.port))
+    env.egctl("behavior", "set", "*", "--origin-headers", "X-User")
+    gw = env.gateway()
+    for i, trick in enumerate(([("X-User", "victim,")], [("X-User", ",victim")],
+                               [("X-User", "victim"), ("X-User", "")])):
+        path = "/account%d" % i
+        c = Conn(gw.http)
+        try:
+            c.sock.sendall(("GET %s HTTP/1.1\r\nHost: localhost\r\n%s\r\n" % (
+                path, "".join("%s: %s\r\n" % kv for kv in trick))).encode())
+            c.read_response()
+        finally:
+            c.close()
+        r = get(gw, path, X_User="victim")
+        ok(r, "page of 'victim'\n", MISS)
 
 
 if __name__ == "__main__":

@@ -71,6 +71,23 @@ static void invalidate_uri(void)
     is_int(eg_cache_invalidate_uri(c, "d", "/x", NULL), 0, "never a prefix");
     is_int(eg_cache_invalidate_uri(c, "d", "/x*", ""), 1, "a final '*' is a character");
     is_int(eg_cache_invalidate_uri(c, "d", "/a/b", NULL), 0, "without a query: the path alone");
+    {
+        /* one URI, many keys (a cookie each): removed from the middle, the end and the
+         * head of their chain, the rest still found by URI */
+        eg_cache_obj_t *keep[6];
+        char key[64];
+        for (int i = 0; i < 6; i++) {
+            snprintf(key, sizeof(key), "d\n/same\nm:GET\nc:sid=%d", i);
+            keep[i] = obj(key, 10, 60);
+            eg_cache_put(c, keep[i]);
+        }
+        ok(eg_cache_remove(c, keep[2]) && eg_cache_remove(c, keep[0]) &&
+               eg_cache_remove(c, keep[5]) && !eg_cache_remove(c, keep[5]),
+           "removed once each, wherever they sit in their URI's chain");
+        is_int(eg_cache_invalidate_uri(c, "d", "/same", NULL), 3, "the other three by URI");
+        for (int i = 0; i < 6; i++)
+            eg_cache_obj_unref(keep[i]);
+    }
     eg_cache_free(c);
 }
 
