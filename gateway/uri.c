@@ -200,6 +200,34 @@ static int query_ok(const char *q, size_t len, const char **reason)
     return 1;
 }
 
+/* The host of an authority without a final dot, and its port unless it is 80 or 443 (the
+ * cache keys neither port nor scheme: "localhost:80", "localhost." and "LOCALHOST" name the
+ * objects "localhost" does). */
+static void authority_norm(const char *a, const char **host, size_t *hlen, const char **port)
+{
+    const char *colon = a[0] == '[' ? strstr(a, "]:") : strrchr(a, ':');
+    size_t n;
+    if (colon && a[0] == '[')
+        colon++;
+    n = colon ? (size_t)(colon - a) : strlen(a);
+    *port = colon ? colon + 1 : "";
+    if (strcmp(*port, "80") == 0 || strcmp(*port, "443") == 0)
+        *port = "";
+    if (n > 1 && a[n - 1] == '.')
+        n--;
+    *host = a;
+    *hlen = n;
+}
+
+static int same_authority(const char *a, const char *b)
+{
+    const char *ha, *hb, *pa, *pb;
+    size_t la, lb;
+    authority_norm(a, &ha, &la, &pa);
+    authority_norm(b, &hb, &lb, &pb);
+    return la == lb && strncasecmp(ha, hb, la) == 0 && strcmp(pa, pb) == 0;
+}
+
 /* Splits "http://host:port/path?q" into authority and the origin-form rest. */
 static int absolute_form(const char *t, size_t len, eg_uri_t *u, const char **rest,
                          size_t *rest_len, const char **reason)
@@ -371,7 +399,7 @@ int eg_uri_resolve(const char *ref, size_t len, const char *host, const eg_uri_t
     eg_buf_free(&t);
     if (st != 0)
         return -1;
-    if (u->authority[0] && (host == NULL || strcasecmp(u->authority, host) != 0)) {
+    if (u->authority[0] && (host == NULL || !same_authority(u->authority, host))) {
         *reason = "another host than the request's";
         eg_uri_free(u);
         return -1;

@@ -140,6 +140,10 @@ int main(void)
     resolves("/a/b?q", "http://other/c", NULL, NULL);  /* another host's */
     resolves("/a/b?q", "//other/c", NULL, NULL);
     resolves("/a/b?q", "http://h:8080/c", NULL, NULL); /* another authority */
+    resolves("/a/b?q", "http://h:80/c", "/c", NULL);    /* the default ports key nothing */
+    resolves("/a/b?q", "https://h:443/c", "/c", NULL);
+    resolves("/a/b?q", "http://h./c", "/c", NULL);      /* nor a final dot */
+    resolves("/a/b?q", "http://H.:80/c", "/c", NULL);
     resolves("/a/b?q", "http://u@h/c", NULL, NULL);
     resolves("/a/b?q", "ftp://h/c", NULL, NULL);       /* another scheme */
     resolves("/a/b?q", "http:/c", NULL, NULL);
@@ -156,6 +160,14 @@ int main(void)
            "no Host: an absolute URI names nothing of it");
         ok(eg_uri_resolve("/c", 2, NULL, &base, &u, &why) == 0, "a path still names one");
         eg_uri_free(&u);
+        ok(eg_uri_resolve("http://h/c", 10, "h:80", &base, &u, &why) == 0,
+           "Host h:80 is h's authority");
+        eg_uri_free(&u);
+        ok(eg_uri_resolve("http://h:8080/c", 15, "h:8080", &base, &u, &why) == 0,
+           "the same other port is the same authority");
+        eg_uri_free(&u);
+        ok(eg_uri_resolve("http://h:8081/c", 15, "h:8080", &base, &u, &why) < 0,
+           "another port is another authority");
         eg_uri_free(&base);
     }
     /* refusals */
