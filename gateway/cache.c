@@ -31,6 +31,7 @@ struct eg_cache {
     size_t bytes, max_bytes, objects;
     eg_cache_flight_t *flights;
     unsigned long long purges; /* eg_cache_invalidate calls so far, under lock */
+    uint64_t seed; /* of the keys' hashes: viewers choose the keys */
 };
 
 eg_cache_t *eg_cache_new(size_t max_bytes)
@@ -40,6 +41,7 @@ eg_cache_t *eg_cache_new(size_t max_bytes)
     c->buckets = eg_calloc(c->n_buckets, sizeof(*c->buckets));
     c->uri_buckets = eg_calloc(c->n_buckets, sizeof(*c->uri_buckets));
     c->max_bytes = max_bytes;
+    c->seed = eg_hash_seed();
     pthread_mutex_init(&c->lock, NULL);
     return c;
 }
@@ -141,7 +143,7 @@ static eg_cache_obj_t *find_locked(eg_cache_t *c, const char *key, size_t klen,
 
 eg_cache_obj_t *eg_cache_get(eg_cache_t *c, const char *key, size_t klen)
 {
-    unsigned long long h = eg_hash(key, klen);
+    unsigned long long h = eg_hash_seeded(c->seed, key, klen);
     eg_cache_obj_t *o;
     pthread_mutex_lock(&c->lock);
     o = find_locked(c, key, klen, h);
@@ -181,8 +183,8 @@ int eg_cache_put_unless_purged(eg_cache_t *c, eg_cache_obj_t *obj, unsigned long
     eg_cache_obj_t *old, *evicted = NULL;
     if (obj->size > c->max_bytes || obj->body_len > eg_cache_max_object(c))
         return 0;
-    obj->hash = eg_hash(obj->key, obj->klen);
-    obj->uri_hash = eg_hash(obj->key, uri_len(obj->key, obj->klen));
+    obj->hash = eg_hash_seeded(c->seed, obj->key, obj->klen);
+    obj->uri_hash = eg_hash_seeded(c->seed, obj->key, uri_len(obj->key, obj->klen));
     pthread_mutex_lock(&c->lock);
     if (purges != ~0ULL && purges != c->purges) {
         /* an invalidation ran while this was fetched: what it fetched may be what the
@@ -545,7 +547,7 @@ void eg_cache_flight_end(eg_cache_t *c, eg_cache_flight_t *f)
 /* Unlinks the objects whose URI part is exactly uri (uri_len bytes) onto *gone. */
 static size_t take_uri_locked(eg_cache_t *c, const char *uri, size_t len, eg_cache_obj_t **gone)
 {
-    unsigned long long h = eg_hash(uri, len);
+    unsigned long long h = eg_hash_seeded(c->seed, uri, len);
     eg_cache_obj_t *o = c->uri_buckets[h & (c->n_buckets - 1)], *next;
     size_t count = 0;
     for (; o; o = next) {

@@ -120,6 +120,7 @@ struct eg_route_cache {
     entry_t **slots;  /* every entry once, for the clock hand */
     size_t n, max, hand;
     long long version;
+    uint64_t seed; /* of the keys' hashes: viewers choose the keys */
 };
 
 eg_route_cache_t *eg_route_cache_new(size_t max_entries)
@@ -134,6 +135,7 @@ eg_route_cache_t *eg_route_cache_new(size_t max_entries)
     c->slots = eg_calloc(max_entries, sizeof(*c->slots));
     c->max = max_entries;
     c->version = -1;
+    c->seed = eg_hash_seed();
     pthread_rwlock_init(&c->lock, NULL);
     return c;
 }
@@ -163,7 +165,7 @@ void eg_route_cache_free(eg_route_cache_t *c)
 
 eg_route_t *eg_route_cache_get(eg_route_cache_t *c, const char *key, size_t klen)
 {
-    uint64_t h = eg_hash(key, klen);
+    uint64_t h = eg_hash_seeded(c->seed, key, klen);
     eg_route_t *r = NULL;
     pthread_rwlock_rdlock(&c->lock);
     for (entry_t *e = c->buckets[h & (c->n_buckets - 1)]; e; e = e->next)
@@ -200,7 +202,7 @@ static size_t evict_locked(eg_route_cache_t *c)
 
 void eg_route_cache_put(eg_route_cache_t *c, const char *key, size_t klen, eg_route_t *r)
 {
-    uint64_t h = eg_hash(key, klen);
+    uint64_t h = eg_hash_seeded(c->seed, key, klen);
     entry_t *e;
     size_t slot;
     pthread_rwlock_wrlock(&c->lock);
