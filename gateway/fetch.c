@@ -142,7 +142,8 @@ int eg_fetch_read_head(eg_fetch_t *f, const char *method, int *status, int *clos
 static ssize_t __attribute__((cold)) body_fail(eg_fetch_t *f, int e, const char *why)
 {
     if (!f->failed)
-        eg_log_warn("origin %s: response body refused: %s", f->domain, why);
+        eg_log_warn("%s%s%sorigin %s: response body refused: %s", f->log_id ? "request " : "",
+                    f->log_id ? f->log_id : "", f->log_id ? ": " : "", f->domain, why);
     f->failed = 1;
     f->done = 0;
     f->keep_alive = 0;

@@ -41,14 +41,18 @@ int eg_proxy_start(eg_req_t *rq, int retryable, int *status, char *err, size_t e
     if (rq->fetch == NULL)
         rq->fetch = eg_calloc(1, sizeof(*rq->fetch));
     if (eg_fetch_start(rq->fetch, rq->f->origins, &rq->target, rq->head.data, rq->head.len,
-                       timeout_ms, status, err, errlen) == 0)
+                       timeout_ms, status, err, errlen) == 0) {
+        rq->fetch->log_id = rq->id;
         return 0;
+    }
     if (retryable && eg_fetch_reused(rq->fetch)) {
         eg_fetch_end(rq->fetch);
         rq->target.fresh = 1;
         if (eg_fetch_start(rq->fetch, rq->f->origins, &rq->target, rq->head.data, rq->head.len,
-                           timeout_ms, status, err, errlen) == 0)
+                           timeout_ms, status, err, errlen) == 0) {
+            rq->fetch->log_id = rq->id;
             return 0;
+        }
     }
     eg_fetch_end(rq->fetch);
     return -1;
@@ -98,8 +102,9 @@ static ssize_t body_reader(void *cls, uint64_t pos, char *buf, size_t max)
     } else if (rq->s_eof) {
         n = MHD_CONTENT_READER_END_OF_STREAM;
     } else if (rq->s_err) {
-        eg_log_error("request %s: origin %s: body broke off after %llu bytes", rq->id,
-                     rq->route->domain, (unsigned long long)pos);
+        eg_log_error("request %s: origin %s: body broke off after %llu bytes%s", rq->id,
+                     rq->route->domain, (unsigned long long)pos,
+                     rq->ranged ? " of the range" : "");
         n = MHD_CONTENT_READER_END_WITH_ERROR;
     } else {
         rq->reader_waiting = 1;

@@ -16,6 +16,8 @@ typedef struct {
     eg_origin_pool_t *pool;  /* borrowed */
     eg_origin_conn_t *conn;  /* owned until eg_fetch_end */
     const char *domain;      /* borrowed from the target, for error texts */
+    const char *log_id;      /* borrowed: the request's id for log lines, set by the caller
+                              * after eg_fetch_start; NULL for none */
     int read_timeout_ms;
     int head_only;           /* HEAD request, or 1xx/204/304: no body follows */
     int body_chunked_out;    /* request body is sent chunked */
