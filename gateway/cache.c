@@ -31,6 +31,7 @@ struct eg_cache {
     size_t bytes, max_bytes, objects;
     eg_cache_flight_t *flights;
     unsigned long long purges; /* eg_cache_invalidate calls so far, under lock */
+    unsigned *uri_purges; /* eg_cache_invalidate_uri calls so far per URI bucket, under lock */
     uint64_t seed; /* of the keys' hashes: viewers choose the keys */
 };
 
@@ -40,6 +41,7 @@ eg_cache_t *eg_cache_new(size_t max_bytes)
     c->n_buckets = 1 << 14;
     c->buckets = eg_calloc(c->n_buckets, sizeof(*c->buckets));
     c->uri_buckets = eg_calloc(c->n_buckets, sizeof(*c->uri_buckets));
+    c->uri_purges = eg_calloc(c->n_buckets, sizeof(*c->uri_purges));
     c->max_bytes = max_bytes;
     c->seed = eg_hash_seed();
     pthread_mutex_init(&c->lock, NULL);
@@ -113,6 +115,7 @@ void eg_cache_free(eg_cache_t *c)
     }
     free(c->buckets);
     free(c->uri_buckets);
+    free(c->uri_purges);
     pthread_mutex_destroy(&c->lock);
     free(c);
 }
@@ -155,11 +158,21 @@ eg_cache_obj_t *eg_cache_get(eg_cache_t *c, const char *key, size_t klen)
     return o;
 }
 
-unsigned long long eg_cache_purges(eg_cache_t *c)
+static size_t uri_len(const char *key, size_t klen);
+
+/* What a fill of a key must find unchanged to store: the invalidations of everything and
+ * those of its URI's bucket (so a POST holds back the fills of its own URI, and of the few
+ * that share its bucket, not all of them). Under the lock. */
+static unsigned long long purges_locked(eg_cache_t *c, unsigned long long uri_hash)
 {
-    unsigned long long n;
+    return (c->purges << 32) ^ c->uri_purges[uri_hash & (c->n_buckets - 1)];
+}
+
+unsigned long long eg_cache_purges(eg_cache_t *c, const char *key, size_t klen)
+{
+    unsigned long long n, uh = eg_hash_seeded(c->seed, key, uri_len(key, klen));
     pthread_mutex_lock(&c->lock);
-    n = c->purges;
+    n = purges_locked(c, uh);
     pthread_mutex_unlock(&c->lock);
     return n;
 }
@@ -186,7 +199,7 @@ int eg_cache_put_unless_purged(eg_cache_t *c, eg_cache_obj_t *obj, unsigned long
     obj->hash = eg_hash_seeded(c->seed, obj->key, obj->klen);
     obj->uri_hash = eg_hash_seeded(c->seed, obj->key, uri_len(obj->key, obj->klen));
     pthread_mutex_lock(&c->lock);
-    if (purges != ~0ULL && purges != c->purges) {
+    if (purges != ~0ULL && purges != purges_locked(c, obj->uri_hash)) {
         /* an invalidation ran while this was fetched: what it fetched may be what the
          * invalidation was for (checked under the lock the invalidation takes) */
         pthread_mutex_unlock(&c->lock);
@@ -550,6 +563,7 @@ static size_t take_uri_locked(eg_cache_t *c, const char *uri, size_t len, eg_cac
     unsigned long long h = eg_hash_seeded(c->seed, uri, len);
     eg_cache_obj_t *o = c->uri_buckets[h & (c->n_buckets - 1)], *next;
     size_t count = 0;
+    c->uri_purges[h & (c->n_buckets - 1)]++; /* fills of this URI under way store nothing */
     for (; o; o = next) {
         next = o->uri_next;
         if (o->uri_hash == h && uri_len(o->key, o->klen) == len && memcmp(o->key, uri, len) == 0) {

@@ -488,7 +488,7 @@ enum MHD_Result eg_deliver_cached(eg_req_t *rq)
         }
         eg_cache_obj_unref(again);
     }
-    purges = eg_cache_purges(f->cache);
+    purges = eg_cache_purges(f->cache, key->data, key->len);
     eg_fwd_head(&rq->head, r, &v, 1, 0, 0, 0);
     if (o) /* stale: ask the origin whether it still holds */
         eg_refresh_conditional(&rq->head, o);

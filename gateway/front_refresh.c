@@ -210,7 +210,7 @@ void eg_refresh_start(eg_req_t *rq, eg_cache_obj_t *o)
     eg_cache_obj_ref(o);
     rf->flight = flight;
     rf->authorized = eg_req_authorized(rq);
-    rf->purges = eg_cache_purges(f->cache);
+    rf->purges = eg_cache_purges(f->cache, o->key, o->klen);
     v.method = "GET"; /* a HEAD viewer's refresh fetches the object */
     eg_fwd_head(&rf->head, rq->route, &v, 1, 0, 0, 0);
     eg_refresh_conditional(&rf->head, o);

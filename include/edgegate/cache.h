@@ -59,11 +59,12 @@ eg_cache_obj_t *eg_cache_get(eg_cache_t *c, const char *key, size_t klen);
 /* Stores obj (taking a reference), replacing what the key held and evicting the least
  * recently used objects until it fits. */
 void eg_cache_put(eg_cache_t *c, eg_cache_obj_t *obj);
-/* Stores obj unless eg_cache_invalidate ran since eg_cache_purges returned purges (a fill
- * that began before an invalidation must not store what the invalidation removed). 1 when
- * stored. */
+/* Stores obj unless an invalidation that may concern it ran since eg_cache_purges returned
+ * purges for its key: eg_cache_invalidate (any), or eg_cache_invalidate_uri of its URI (or
+ * of one sharing its bucket). A fill that began before an invalidation must not store what
+ * the invalidation removed. 1 when stored. */
 int eg_cache_put_unless_purged(eg_cache_t *c, eg_cache_obj_t *obj, unsigned long long purges);
-unsigned long long eg_cache_purges(eg_cache_t *c);
+unsigned long long eg_cache_purges(eg_cache_t *c, const char *key, size_t klen);
 /* Removes o if it is still stored (not replaced, evicted or invalidated meanwhile): 1 when
  * it was. The caller's reference stays the caller's. */
 int eg_cache_remove(eg_cache_t *c, eg_cache_obj_t *o);
@@ -73,10 +74,10 @@ size_t eg_cache_invalidate(eg_cache_t *c, const char *dist, const char *path);
 /* RFC 9111 section 4.4, after an unsafe method succeeded: removes every variant of dist's
  * objects for one URI, those keyed on path?query (query not NULL or empty) and those keyed on
  * path alone (a behavior that does not forward the query string keys every query there).
- * Never a prefix, whatever path ends with. Unlike eg_cache_invalidate it does not count for
- * eg_cache_put_unless_purged: that count is global, and a viewer's POSTs would keep every
- * fill in flight anywhere from being stored. A lookup in an index by URI, not a walk of the
- * cache: a flood of POSTs costs each one bucket. Returns how many. */
+ * Never a prefix, whatever path ends with. Fills of the URI under way then store nothing
+ * (eg_cache_put_unless_purged); fills of other URIs are not held back, but for the few that
+ * share its bucket. A lookup in an index by URI, not a walk of the cache: a flood of POSTs
+ * costs each one bucket. Returns how many. */
 size_t eg_cache_invalidate_uri(eg_cache_t *c, const char *dist, const char *path,
                                const char *query);
 void eg_cache_stats(eg_cache_t *c, size_t *objects, size_t *bytes);

@@ -21,6 +21,7 @@ got AND how many requests (and which) reached the origin. Groups:
      background refreshes that would fill the job pool."""
 import os
 import sys
+import threading
 import time
 from email.utils import formatdate
 
@@ -975,6 +976,34 @@ def a_variant_is_keyed_on_the_field_exactly_as_the_origin_got_it(env):
             c.close()
         r = get(gw, path, X_User="victim")
         ok(r, "page of 'victim'\n", MISS)
+
+
+@test
+def a_fill_under_way_when_its_uri_is_invalidated_stores_nothing(env):
+    # the GET's answer left the origin before the POST changed the resource: stored, it
+    # would serve the old content after the invalidation that was meant to remove it
+    gets = []
+
+    def origin(req):
+        if req.method == "POST":
+            return answer(200, [], "posted\n")(req)
+        gets.append(req)
+        if len(gets) == 1:
+            return answer(200, [("Cache-Control", "max-age=60")], "old\n", delay=1.5)(req)
+        return answer(200, [("Cache-Control", "max-age=60")], "new\n")(req)
+    o = env.scripted_origin(origin)
+    env.egctl("origin", "add", "o", "--domain", "127.0.0.1", "--http-port", str(o.port))
+    env.egctl("behavior", "set", "*", "--methods", "ALL")
+    gw = env.gateway()
+    slow = {}
+    t = threading.Thread(target=lambda: slow.update(r=get(gw, "/r")))
+    t.start()
+    time.sleep(0.5)  # the GET waits on the origin
+    ok(get(gw, "/r", method="POST"), "posted\n")
+    t.join()
+    ok(slow["r"], "old\n", MISS)  # its viewer gets what the origin said then
+    ok(get(gw, "/r"), "new\n", MISS)  # but it was not stored
+    ok(get(gw, "/r"), "new\n", HIT)
 
 
 if __name__ == "__main__":

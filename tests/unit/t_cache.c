@@ -58,7 +58,7 @@ static void invalidate_uri(void)
         eg_cache_put(c, o = obj(gone[i], 10, 60)), eg_cache_obj_unref(o);
     for (size_t i = 0; i < EG_ARRAY_LEN(kept); i++)
         eg_cache_put(c, o = obj(kept[i], 10, 60)), eg_cache_obj_unref(o);
-    purges = eg_cache_purges(c);
+    purges = eg_cache_purges(c, "d\n/elsewhere", 12);
     is_int(eg_cache_invalidate_uri(c, "d", "/a/b", "x=1"), EG_ARRAY_LEN(gone),
            "a URI's variants go: headers, encodings, methods, and the path without its query");
     for (size_t i = 0; i < EG_ARRAY_LEN(kept); i++)
@@ -67,7 +67,18 @@ static void invalidate_uri(void)
             all = 0;
         }
     ok(all, "other queries, paths, longer paths and distributions stay");
-    ok(eg_cache_purges(c) == purges, "fills in flight elsewhere may still store");
+    ok(eg_cache_purges(c, "d\n/elsewhere", 12) == purges,
+       "fills in flight for another URI may still store");
+    {
+        unsigned long long before = eg_cache_purges(c, "d\n/a/b?x=1\nm:GET", 16);
+        eg_cache_obj_t *late = obj("d\n/a/b?x=1\nm:GET", 10, 60);
+        eg_cache_invalidate_uri(c, "d", "/a/b", "x=1");
+        ok(eg_cache_put_unless_purged(c, late, before) == 0,
+           "a fill of the URI that began before its invalidation stores nothing");
+        ok(eg_cache_put_unless_purged(c, late, eg_cache_purges(c, late->key, late->klen)) == 1,
+           "one that began after it does");
+        eg_cache_obj_unref(late);
+    }
     is_int(eg_cache_invalidate_uri(c, "d", "/x", NULL), 0, "never a prefix");
     is_int(eg_cache_invalidate_uri(c, "d", "/x*", ""), 1, "a final '*' is a character");
     is_int(eg_cache_invalidate_uri(c, "d", "/a/b", NULL), 0, "without a query: the path alone");
@@ -184,14 +195,14 @@ int main(void)
 
     {
         eg_cache_t *pc = eg_cache_new(1 << 20);
-        unsigned long long before = eg_cache_purges(pc);
+        unsigned long long before = eg_cache_purges(pc, "d\n/b", 4);
         eg_cache_obj_t *a = obj("d\n/a", 10, 60), *b = obj("d\n/b", 10, 60), *g;
         ok(eg_cache_put_unless_purged(pc, a, before) == 1, "stored when nothing was purged");
         eg_cache_invalidate(pc, "d", "/other");
         ok(eg_cache_put_unless_purged(pc, b, before) == 0 &&
                (g = eg_cache_get(pc, "d\n/b", 4)) == NULL,
            "not stored after an invalidation ran since the fill began");
-        ok(eg_cache_put_unless_purged(pc, b, eg_cache_purges(pc)) == 1,
+        ok(eg_cache_put_unless_purged(pc, b, eg_cache_purges(pc, "d\n/b", 4)) == 1,
            "stored by a fill that began after it");
         eg_cache_obj_unref(a);
         eg_cache_obj_unref(b);
