@@ -365,21 +365,35 @@ static void variant_key(eg_req_t *rq, const char *names, eg_buf_t *vk)
 
 /* The stored object for this request, fresh or stale: at its key, or, when a Vary marker is
  * there, at its variant's. */
-static eg_cache_obj_t *lookup(eg_req_t *rq)
+static eg_cache_obj_t *lookup_at(eg_req_t *rq, eg_buf_t *at, eg_buf_t *marker)
 {
     const eg_buf_t *key = cache_key(rq);
     eg_cache_obj_t *o = eg_cache_get(rq->f->cache, key->data, key->len);
+    at->len = 0;
+    if (marker)
+        marker->len = 0;
     if (o && o->status == 0) {
-        eg_buf_t vk = {0};
-        variant_key(rq, o->headers[0].value, &vk);
+        variant_key(rq, o->headers[0].value, at);
+        if (marker)
+            eg_buf_adds(marker, o->headers[0].value);
         eg_cache_obj_unref(o);
-        o = eg_cache_get(rq->f->cache, vk.data, vk.len);
-        eg_buf_free(&vk);
+        o = eg_cache_get(rq->f->cache, at->data, at->len);
         if (o && o->status == 0) { /* a marker at a variant's key: not an answer */
             eg_cache_obj_unref(o);
             o = NULL;
         }
+    } else {
+        eg_buf_add(at, key->data, key->len);
     }
+    return o;
+}
+
+/* The same, where the caller needs only the object. */
+static eg_cache_obj_t *lookup(eg_req_t *rq)
+{
+    eg_buf_t at = {0};
+    eg_cache_obj_t *o = lookup_at(rq, &at, NULL);
+    eg_buf_free(&at);
     return o;
 }
 
@@ -447,6 +461,28 @@ static int ask(eg_req_t *rq, int *status, char *err, size_t errlen)
                : 0;
 }
 
+/* A HEAD the cache cannot answer fresh goes to the origin; when the origin fails and a
+ * stale object may stand in, its head is the answer, as a GET would get its body (RFC 9110
+ * 9.3.2: HEAD gets the fields GET would). */
+static enum MHD_Result head_past_cache(eg_req_t *rq, eg_cache_obj_t *o)
+{
+    eg_fwd_viewer_t v;
+    char err[512];
+    int status = 502;
+    eg_req_viewer(rq, &v);
+    eg_fwd_head(&rq->head, rq->route, &v, 0, eg_req_header(rq, "Content-Length") != NULL, 0, 0);
+    if (ask(rq, &status, err, sizeof(err)) < 0) {
+        eg_log_error("request %s: %s", rq->id, err);
+        return stale_on_error(o) ? serve_object(rq, o, "Hit from edgegate")
+                                 : eg_deliver_error(rq, status);
+    }
+    if (origin_error(rq->fetch->h.status) && stale_on_error(o)) {
+        eg_fetch_end(rq->fetch);
+        return serve_object(rq, o, "Hit from edgegate");
+    }
+    return eg_proxy_stream(rq);
+}
+
 /* Hits from the cache; misses fetched once per key however many viewers ask at the same
  * time; stale objects revalidated. */
 enum MHD_Result eg_deliver_cached(eg_req_t *rq)
@@ -462,22 +498,24 @@ enum MHD_Result eg_deliver_cached(eg_req_t *rq)
     enum MHD_Result ret;
     char err[512];
     int status = 502, storable, varies = 0;
-    eg_buf_t names = {0};
+    eg_buf_t names = {0}, at = {0}, marker = {0};
     size_t max_obj = eg_cache_max_object(f->cache);
     unsigned long long purges;
     time_t sent;
 
     eg_req_viewer(rq, &v);
-    o = lookup(rq);
+    /* at: where this request's object is (its variant's key under a Vary marker): the
+     * flight waits there, so misses for other variants do not wait on this one */
+    o = lookup_at(rq, &at, &marker);
     if (o && usable(rq, o)) {
         ret = serve_object(rq, o, "Hit from edgegate");
         goto out;
     }
     if (strcmp(rq->method, "HEAD") == 0) { /* a HEAD answer has no body to store */
-        eg_cache_obj_unref(o);
-        return eg_proxy_forward(rq, 1);
+        ret = head_past_cache(rq, o);
+        goto out;
     }
-    if (eg_cache_flight_begin(f->cache, key->data, key->len, (r->read_timeout + 10) * 1000,
+    if (eg_cache_flight_begin(f->cache, at.data, at.len, (r->read_timeout + 10) * 1000,
                               &flight) == 0) {
         eg_cache_obj_t *again = lookup(rq);
         if (again && eg_cache_obj_fresh(again)) {
@@ -541,20 +579,25 @@ enum MHD_Result eg_deliver_cached(eg_req_t *rq)
         if (rq->fetch->done) {
             eg_buf_t vk = {0};
             eg_cache_obj_t *fresh;
+            int stored;
             if (varies) /* the variant at its own key, the marker at the request's */
                 variant_key(rq, names.data, &vk);
-            else
-                eg_buf_add(&vk, key->data, key->len);
+            else /* at the request's key, or under a marker at its variant's: an answer
+                  * without Vary (an error, say) never takes every variant's place */
+                eg_buf_add(&vk, at.data, at.len);
             fresh = eg_cache_obj_new(vk.data, vk.len, &rq->fetch->h,
                                      rq->prefix.data ? rq->prefix.data : "", rq->prefix.len,
                                      &fr);
             /* an invalidation (or a deleted distribution) since the fetch began: served to
              * this viewer, never stored */
-            if (eg_cache_put_unless_purged(f->cache, fresh, purges) && varies) {
-                eg_cache_obj_t *marker = eg_cache_obj_vary(key->data, key->len, names.data);
-                eg_cache_put_unless_purged(f->cache, marker, purges);
-                eg_cache_obj_unref(marker);
+            stored = eg_cache_put_unless_purged(f->cache, fresh, purges);
+            if (stored && varies && strcmp(names.data, marker.len ? marker.data : "") != 0) {
+                eg_cache_obj_t *m = eg_cache_obj_vary(key->data, key->len, names.data);
+                eg_cache_put_unless_purged(f->cache, m, purges);
+                eg_cache_obj_unref(m);
             }
+            if (!stored && o) /* the stale copy is older than what this viewer gets */
+                eg_cache_remove(f->cache, o);
             eg_buf_free(&vk);
             eg_fetch_end(rq->fetch);
             eg_cache_obj_unref(o);
@@ -581,5 +624,7 @@ out:
     eg_cache_flight_end(f->cache, flight);
     eg_cache_obj_unref(o);
     eg_buf_free(&names);
+    eg_buf_free(&at);
+    eg_buf_free(&marker);
     return ret;
 }

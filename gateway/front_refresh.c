@@ -135,7 +135,8 @@ static void refill(refresh_t *rf, eg_fetch_t *fx, time_t sent)
     if (fx->done) {
         eg_cache_obj_t *o = eg_cache_obj_new(rf->o->key, rf->o->klen, &fx->h,
                                              body.data ? body.data : "", body.len, &fr);
-        eg_cache_put_unless_purged(f->cache, o, rf->purges);
+        if (!eg_cache_put_unless_purged(f->cache, o, rf->purges))
+            eg_cache_remove(f->cache, rf->o); /* too large, or invalidated: neither stays */
         eg_cache_obj_unref(o);
     } else {
         eg_cache_remove(f->cache, rf->o); /* too large to keep, or cut short: not kept */
@@ -156,8 +157,11 @@ static void refresh_main(void *arg)
     if (eg_fetch_start(fx, rf->f->origins, &rf->target, rf->head.data, rf->head.len,
                        rf->route->read_timeout * 1000, &status, err, sizeof(err)) < 0 ||
         eg_fetch_read_head(fx, "GET", &status, &closed, err, sizeof(err)) < 0) {
-        eg_log_info("background refresh of %.*s: %s; the stale object stays",
-                    (int)strcspn(rf->o->key, "\n?"), rf->o->key, err);
+        const char *path = strchr(rf->o->key, '\n'); /* the key: "dist\npath[?query]\n..." */
+        path = path ? path + 1 : rf->o->key;
+        eg_log_info("background refresh of %.*s (distribution %.*s): %s; the stale object stays",
+                    (int)strcspn(path, "\n?"), path, (int)strcspn(rf->o->key, "\n"),
+                    rf->o->key, err);
     } else if (fx->h.status == 304 && !eg_refresh_matches(rf->o, &fx->h)) {
         eg_cache_remove(rf->f->cache, rf->o); /* the next viewer asks for the whole */
     } else if (fx->h.status == 304) {
@@ -211,7 +215,8 @@ void eg_refresh_start(eg_req_t *rq, eg_cache_obj_t *o)
     rf->flight = flight;
     rf->authorized = eg_req_authorized(rq);
     rf->purges = eg_cache_purges(f->cache, o->key, o->klen);
-    v.method = "GET"; /* a HEAD viewer's refresh fetches the object */
+    if (strcmp(v.method, "HEAD") == 0)
+        v.method = "GET"; /* a HEAD viewer's refresh fetches the object HEAD shares */
     eg_fwd_head(&rf->head, rq->route, &v, 1, 0, 0, 0);
     eg_refresh_conditional(&rf->head, o);
     eg_proxy_target(rq);

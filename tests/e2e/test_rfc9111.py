@@ -1006,5 +1006,94 @@ def a_fill_under_way_when_its_uri_is_invalidated_stores_nothing(env):
     ok(get(gw, "/r"), "new\n", HIT)
 
 
+@test
+def an_answer_without_vary_never_takes_the_place_of_every_variant(env):
+    # an origin that adds Vary to its 200s only (nginx's add_header without "always"): one
+    # viewer's 400, cached for the error caching TTL, must not answer every language
+    def lang(req):
+        v = req.header("X-Lang", "")
+        if v in ("en", "fr"):
+            return answer(200, [("Cache-Control", "max-age=300"), ("Vary", "X-Lang")],
+                          "hello-%s\n" % v)(req)
+        return answer(400, [("Content-Type", "text/plain")], "bad language\n")(req)
+    o, gw = setup(env, {"/page": [lang]}, "--origin-headers", "X-Lang", error_ttl=30)
+    for v in ("en", "fr"):
+        ok(get(gw, "/page", X_Lang=v), "hello-%s\n" % v, MISS)
+    ok(get(gw, "/page", X_Lang="zz"), "bad language\n", MISS, status=400)
+    ok(get(gw, "/page", X_Lang="en"), "hello-en\n", HIT)
+    ok(get(gw, "/page", X_Lang="fr"), "hello-fr\n", HIT)
+    ok(get(gw, "/page", X_Lang="zz"), "bad language\n", HIT, status=400)  # its own variant
+    asked_times(o, "/page", 3)
+
+
+@test
+def a_cached_options_answer_is_refreshed_with_options(env):
+    def res(req):
+        if req.method == "OPTIONS":
+            return answer(200, [("Cache-Control", "max-age=1, stale-while-revalidate=60"),
+                                ("Access-Control-Allow-Methods", "PUT, DELETE")], "")(req)
+        return answer(200, [("Cache-Control", "max-age=600")], "GET body\n")(req)
+    o, gw = setup(env, {"/api": [res]}, "--methods", "ALL",
+                  "--cached-methods", "GET,HEAD,OPTIONS")
+    get(gw, "/api", method="OPTIONS")
+    time.sleep(1.5)
+    get(gw, "/api", method="OPTIONS")  # stale within its window: a background refresh
+    time.sleep(0.7)
+    r = get(gw, "/api", method="OPTIONS")
+    assert r.header("Access-Control-Allow-Methods") == "PUT, DELETE" and r.body == b"", r
+    assert [q.method for q in o.got()] == ["OPTIONS", "OPTIONS"], o.got()
+
+
+@test
+def a_head_gets_the_stale_object_a_get_would_get_when_the_origin_fails(env):
+    o, gw = setup(env, {"/s": [answer(200, [("Cache-Control", "max-age=1"), ("ETag", '"a"')],
+                                      "stale but good\n"),
+                               answer(503, [], "down\n")]})
+    ok(get(gw, "/s"), "stale but good\n", MISS)
+    time.sleep(1.5)
+    ok(get(gw, "/s"), "stale but good\n", HIT)
+    r = get(gw, "/s", method="HEAD")
+    assert r.status == 200 and r.header("ETag") == '"a"' and r.body == b"", r
+
+
+@test
+def a_slow_variant_does_not_hold_back_another_variants_miss(env):
+    def lang(req):
+        v = req.header("X-Lang", "")
+        if v == "slow":
+            time.sleep(3)
+        return answer(200, [("Cache-Control", "max-age=300"), ("Vary", "X-Lang")],
+                      "hello-%s\n" % v)(req)
+    o, gw = setup(env, {"/page": [lang]}, "--origin-headers", "X-Lang")
+    ok(get(gw, "/page", X_Lang="en"), "hello-en\n", MISS)  # the marker is stored
+    t = threading.Thread(target=lambda: get(gw, "/page", X_Lang="slow"))
+    t.start()
+    time.sleep(0.3)
+    t0 = time.time()
+    ok(get(gw, "/page", X_Lang="fr"), "hello-fr\n", MISS)
+    took = time.time() - t0
+    t.join()
+    assert took < 2, "the fr miss waited %.1f s behind the slow variant's fill" % took
+
+
+@test
+def a_replacement_too_large_to_store_retires_the_stale_copy(env):
+    big = b"N" * (1024 * 1024 + 1000)
+    chunked = b"%x\r\n" % len(big) + big + b"\r\n0\r\n\r\n"
+    o = env.scripted_origin(Script({"/big": [
+        answer(200, [("Cache-Control", "max-age=1"), ("ETag", '"old"')], "old small\n"),
+        answer(200, [("Cache-Control", "max-age=60"), ("ETag", '"new"'),
+                     ("Transfer-Encoding", "chunked")], chunked, length=False),
+        answer(503, [], "down\n")]}))
+    env.egctl("origin", "add", "o", "--domain", "127.0.0.1", "--http-port", str(o.port))
+    gw = env.gateway("--cache-size", str(4 << 20))  # objects up to 1 MiB
+    ok(get(gw, "/big"), "old small\n", MISS)
+    time.sleep(1.5)
+    r = get(gw, "/big")
+    assert r.status == 200 and r.body == big, (r.status, len(r.body))
+    r = get(gw, "/big")  # the origin fails now: the old version must not come back
+    assert r.status == 503 and r.body == b"down\n", r
+
+
 if __name__ == "__main__":
     sys.exit(main())
