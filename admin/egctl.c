@@ -357,11 +357,11 @@ static int cmd_origin(ctl_t *c, const char *sub)
     if (eg_db_origin_put(c->db, c->dist, &o, create, err, sizeof(err)) < 0)
         return fail("%s", err);
     warn_match_viewer(c);
+    if (!create && opt(c, "invalidate")) { /* whatever changed: what was asked is done */
+        const char *all[] = {"/*"};
+        return invalidate_paths(c, all, 1, NULL);
+    }
     if (!create && before.protocol == EG_OPP_HTTP_ONLY && o.protocol != EG_OPP_HTTP_ONLY) {
-        if (opt(c, "invalidate")) {
-            const char *all[] = {"/*"};
-            return invalidate_paths(c, all, 1, NULL);
-        }
         fprintf(stderr,
                 "egctl: origin %s now uses HTTPS. Objects cached while it was reached over "
                 "HTTP are still served, to HTTP and HTTPS viewers alike (the cache is "

@@ -11,7 +11,9 @@
 #include "edgegate/common.h"
 #include "edgegate/io.h"
 
-#define OBJ_OVERHEAD 256 /* bookkeeping an object costs beyond its bytes */
+#define OBJ_OVERHEAD 256  /* bookkeeping an object costs beyond its bytes */
+#define FIELD_OVERHEAD 64 /* a field's two allocations beyond its bytes (malloc's headers and
+                           * rounding), so that many small fields count what they cost */
 
 struct eg_cache_flight {
     struct eg_cache_flight *next;
@@ -68,6 +70,7 @@ void eg_cache_obj_unref(eg_cache_obj_t *o)
         free(o->headers[i].value);
     }
     free(o->headers);
+    free(o->vary);
     if (o->body_owner)
         eg_cache_obj_unref(o->body_owner);
     else
@@ -335,7 +338,24 @@ static void add_field(eg_cache_obj_t *o, const char *name, size_t nlen, const ch
         o->etag = kv->value;
     else if (!strcasecmp(kv->name, "Last-Modified"))
         o->last_modified = kv->value;
-    o->size += nlen + vlen + 4;
+    o->size += nlen + vlen + FIELD_OVERHEAD;
+}
+
+/* o->vary from its fields, once they are all in. */
+static void collect_vary(eg_cache_obj_t *o)
+{
+    eg_buf_t b = {0};
+    for (size_t i = 0; i < o->n_headers; i++)
+        if (strcasecmp(o->headers[i].name, "Vary") == 0) {
+            if (b.len)
+                eg_buf_adds(&b, ",");
+            eg_buf_adds(&b, o->headers[i].value);
+        }
+    if (b.len) {
+        o->vary = eg_strndup(b.data, b.len);
+        o->size += b.len + FIELD_OVERHEAD;
+    }
+    eg_buf_free(&b);
 }
 
 void eg_cache_obj_set_fresh(eg_cache_obj_t *o, const eg_fresh_t *f)
@@ -358,7 +378,7 @@ static eg_cache_obj_t *obj_alloc(const char *key, size_t klen, int status, size_
     o->klen = klen;
     o->status = status;
     o->headers = eg_calloc(max_fields ? max_fields : 1, sizeof(*o->headers));
-    o->size = OBJ_OVERHEAD + klen;
+    o->size = OBJ_OVERHEAD + klen + (max_fields ? max_fields : 1) * sizeof(*o->headers);
     return o;
 }
 
@@ -370,6 +390,7 @@ eg_cache_obj_t *eg_cache_obj_new(const char *key, size_t klen, const eg_http_hea
         if (!skip_field(h, &h->headers[i]))
             add_field(o, h->headers[i].name, h->headers[i].name_len, h->headers[i].value,
                       h->headers[i].value_len);
+    collect_vary(o);
     o->body = eg_malloc(body_len ? body_len : 1);
     memcpy(o->body, body, body_len);
     o->body_len = body_len;
@@ -416,6 +437,7 @@ eg_cache_obj_t *eg_cache_obj_update(eg_cache_obj_t *o, const eg_http_head_t *h30
             continue;
         add_field(n, hd->name, hd->name_len, hd->value, hd->value_len);
     }
+    collect_vary(n);
     eg_cache_obj_ref(o->body_owner ? o->body_owner : o);
     n->body_owner = o->body_owner ? o->body_owner : o;
     n->body = o->body;

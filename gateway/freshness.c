@@ -460,7 +460,7 @@ int eg_fresh_judge(const eg_http_head_t *h, const eg_fresh_policy_t *p, eg_fresh
         return validator;
     }
     if (explicit_)
-        f->ttl = lifetime >= EG_FRESH_INFINITY ? EG_FRESH_INFINITY : lifetime - f->age;
+        f->ttl = lifetime - f->age; /* both at most 2^31 (RFC 9111 1.2.2): no overflow */
     else if (default_status(h->status))
         f->ttl = p->default_ttl;
     else

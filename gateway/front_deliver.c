@@ -363,19 +363,29 @@ static void variant_key(eg_req_t *rq, const char *names, eg_buf_t *vk)
     eg_fwd_vary_key(vk, &v, names);
 }
 
+/* 1 when a Vary list (raw, as stored) means names under the behavior's policies as they
+ * are now (NULL names: that it varies on nothing the key misses). Objects stored under other
+ * policies (a header forwarded then, not now, or the other way round) are not answers. */
+static int vary_holds(const eg_req_t *rq, const char *raw, const char *names)
+{
+    eg_buf_t now = {0};
+    int v = eg_fwd_vary_policy(rq->route, raw, &now), holds;
+    holds = names ? v == 1 && strcmp(now.data, names) == 0 : v == 0;
+    eg_buf_free(&now);
+    return holds;
+}
+
 /* The stored object for this request, fresh or stale: at its key, or, when a Vary marker is
- * there, at its variant's. */
+ * there, at its variant's (*at says where; *marker holds the marker's names, or is empty). */
 static eg_cache_obj_t *lookup_at(eg_req_t *rq, eg_buf_t *at, eg_buf_t *marker)
 {
     const eg_buf_t *key = cache_key(rq);
     eg_cache_obj_t *o = eg_cache_get(rq->f->cache, key->data, key->len);
     at->len = 0;
-    if (marker)
-        marker->len = 0;
-    if (o && o->status == 0) {
+    marker->len = 0;
+    if (o && o->status == 0 && vary_holds(rq, o->headers[0].value, o->headers[0].value)) {
         variant_key(rq, o->headers[0].value, at);
-        if (marker)
-            eg_buf_adds(marker, o->headers[0].value);
+        eg_buf_adds(marker, o->headers[0].value);
         eg_cache_obj_unref(o);
         o = eg_cache_get(rq->f->cache, at->data, at->len);
         if (o && o->status == 0) { /* a marker at a variant's key: not an answer */
@@ -383,7 +393,16 @@ static eg_cache_obj_t *lookup_at(eg_req_t *rq, eg_buf_t *at, eg_buf_t *marker)
             o = NULL;
         }
     } else {
+        if (o && o->status == 0) { /* a marker of other policies: a miss; the fill replaces it */
+            eg_cache_obj_unref(o);
+            o = NULL;
+        }
         eg_buf_add(at, key->data, key->len);
+    }
+    /* an object whose Vary means something else under the policies as they are now */
+    if (o && o->vary && !vary_holds(rq, o->vary, marker->len ? marker->data : NULL)) {
+        eg_cache_obj_unref(o);
+        o = NULL;
     }
     return o;
 }
@@ -391,9 +410,10 @@ static eg_cache_obj_t *lookup_at(eg_req_t *rq, eg_buf_t *at, eg_buf_t *marker)
 /* The same, where the caller needs only the object. */
 static eg_cache_obj_t *lookup(eg_req_t *rq)
 {
-    eg_buf_t at = {0};
-    eg_cache_obj_t *o = lookup_at(rq, &at, NULL);
+    eg_buf_t at = {0}, marker = {0};
+    eg_cache_obj_t *o = lookup_at(rq, &at, &marker);
     eg_buf_free(&at);
+    eg_buf_free(&marker);
     return o;
 }
 

@@ -132,8 +132,9 @@ void eg_fwd_cookies(const eg_fwd_policy_t *p, const char *cookie, eg_buf_t *fwd,
     }
     if (!key_none && !key_all) {
         /* keyed in the policy's order, so the order the viewer sent them in does not matter;
-         * every occurrence of a name is keyed (an origin may read the last of them), and an
-         * absent cookie keys as absent ("name" without "=") */
+         * every occurrence of a name is keyed (an origin may read the last of them), a bare
+         * "name" as sent (it is forwarded: an origin may read it as an empty value), and an
+         * absent cookie keys as absent ("\1name", no byte a cookie holds) */
         const char *l = p->cache_cookies;
         while (*l) {
             const char *e = strchr(l, ',');
@@ -148,7 +149,7 @@ void eg_fwd_cookies(const eg_fwd_policy_t *p, const char *cookie, eg_buf_t *fwd,
                 slen = se ? (size_t)(se - s) : strlen(s);
                 while (slen && (s[slen - 1] == ' ' || s[slen - 1] == '\t'))
                     slen--;
-                if (slen > n && strncmp(s, l, n) == 0 && s[n] == '=') {
+                if (slen >= n && strncmp(s, l, n) == 0 && (slen == n || s[n] == '=')) {
                     add_cookie(key, s, slen);
                     found = 1;
                 }
@@ -156,8 +157,10 @@ void eg_fwd_cookies(const eg_fwd_policy_t *p, const char *cookie, eg_buf_t *fwd,
                     break;
                 s = se + 1;
             }
-            if (!found)
-                add_cookie(key, l, n);
+            if (!found) {
+                add_cookie(key, "\1", 1);
+                eg_buf_add(key, l, n);
+            }
             if (e == NULL)
                 break;
             l = e + 1;

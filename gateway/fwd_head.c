@@ -166,49 +166,65 @@ static int next_element(const char **p, const char *end, const char **s, size_t 
     }
 }
 
-int eg_fwd_vary_names(const eg_http_head_t *resp, const eg_route_t *r, eg_buf_t *names)
+int eg_fwd_vary_policy(const eg_route_t *r, const char *raw, eg_buf_t *names)
 {
+    const char *p = raw, *end = raw + strlen(raw), *s;
+    size_t len;
     eg_fwd_policy_t pol;
     route_policy(r, &pol);
     names->len = 0;
-    for (size_t i = 0; i < resp->n_headers; i++) {
-        const eg_header_t *f = &resp->headers[i];
-        const char *p = f->value, *end = f->value + f->value_len, *s;
-        size_t len;
+    while (next_element(&p, end, &s, &len)) {
         char name[128];
-        if (f->name_len != 4 || strncasecmp(f->name, "Vary", 4) != 0)
-            continue;
-        while (next_element(&p, end, &s, &len)) {
-            if (len == 1 && *s == '*')
-                return -1; /* varies on what no request field says */
-            if (len >= sizeof(name))
+        if (len == 1 && *s == '*')
+            return -1; /* varies on what no request field says */
+        if (len >= sizeof(name))
+            return -1;
+        for (size_t j = 0; j < len; j++)
+            name[j] = (char)tolower((unsigned char)s[j]);
+        name[len] = '\0';
+        if (strcmp(name, "accept-encoding") == 0 || strcmp(name, "host") == 0)
+            continue; /* the key holds it (Host when forwarded; else the origin's own) */
+        if (strcmp(name, "cookie") == 0) {
+            /* the origin got the keyed cookies only, or none: the key holds them */
+            if (strcmp(r->origin_cookies, "none") != 0)
                 return -1;
-            for (size_t j = 0; j < len; j++)
-                name[j] = (char)tolower((unsigned char)s[j]);
-            name[len] = '\0';
-            if (strcmp(name, "accept-encoding") == 0 || strcmp(name, "host") == 0)
-                continue; /* the key holds it (Host when forwarded; else the origin's own) */
-            if (strcmp(name, "cookie") == 0) {
-                /* the origin got the keyed cookies only, or none: the key holds them */
-                if (strcmp(r->origin_cookies, "none") != 0)
-                    return -1;
-                continue;
-            }
-            if (strcmp(name, "user-agent") == 0 && eg_fwd_header(&pol, name) == EG_FWD_DROP)
-                continue; /* the origin always gets "User-Agent: edgegate" */
-            /* only a field that reaches the origin as the viewer sent it can have made the
-             * difference; a conditional the cache answers itself never does */
-            {
-                eg_fwd_class_t cl = eg_fwd_header(&pol, name);
-                if ((cl != EG_FWD_PASS && cl != EG_FWD_KEY) || eg_fwd_conditional(name))
-                    return -1;
-            }
-            if (names->len)
-                eg_buf_adds(names, ",");
-            eg_buf_adds(names, name);
+            continue;
         }
+        if (strcmp(name, "user-agent") == 0 && eg_fwd_header(&pol, name) == EG_FWD_DROP)
+            continue; /* the origin always gets "User-Agent: edgegate" */
+        /* only a field that reaches the origin as the viewer sent it can have made the
+         * difference; a conditional the cache answers itself never does */
+        {
+            eg_fwd_class_t cl = eg_fwd_header(&pol, name);
+            if ((cl != EG_FWD_PASS && cl != EG_FWD_KEY) || eg_fwd_conditional(name))
+                return -1;
+        }
+        if (names->len)
+            eg_buf_adds(names, ",");
+        eg_buf_adds(names, name);
     }
     return names->len > 0;
+}
+
+int eg_fwd_vary_names(const eg_http_head_t *resp, const eg_route_t *r, eg_buf_t *names)
+{
+    eg_buf_t raw = {0};
+    int v;
+    for (size_t i = 0; i < resp->n_headers; i++) {
+        const eg_header_t *f = &resp->headers[i];
+        if (f->name_len != 4 || strncasecmp(f->name, "Vary", 4) != 0)
+            continue;
+        if (raw.len)
+            eg_buf_adds(&raw, ",");
+        eg_buf_add(&raw, f->value, f->value_len);
+    }
+    if (raw.len == 0) {
+        names->len = 0;
+        return 0;
+    }
+    v = eg_fwd_vary_policy(r, raw.data, names);
+    eg_buf_free(&raw);
+    return v;
 }
 
 void eg_fwd_vary_key(eg_buf_t *k, const eg_fwd_viewer_t *v, const char *names)

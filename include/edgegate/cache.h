@@ -37,6 +37,8 @@ typedef struct eg_cache_obj {
     long swr_ms, sie_ms; /* stale-while-revalidate and stale-if-error windows (sie_ms < 0:
                           * the origin gave none) */
     int revalidate; /* never served stale */
+    char *vary; /* owned: its Vary fields' values joined by ',', or NULL without Vary (what
+                 * the lookup checks against the behavior's policies as they are now) */
     const char *etag; /* borrowed from headers, or NULL */
     const char *last_modified;
     /* owned by the cache, under its lock */

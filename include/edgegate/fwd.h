@@ -81,6 +81,10 @@ void eg_fwd_cache_key(eg_buf_t *k, const eg_route_t *r, const eg_fwd_viewer_t *v
  * (not forwarded by the behavior's policies, or written by the front itself). */
 int eg_fwd_vary_names(const eg_http_head_t *resp, const eg_route_t *r, eg_buf_t *names);
 
+/* The same for a list of field names already read from Vary (raw: comma-separated), under
+ * r's policies as they are now: what a stored object's Vary means after a change. */
+int eg_fwd_vary_policy(const eg_route_t *r, const char *raw, eg_buf_t *names);
+
 /* Appends to k what the viewer sent in each of names (from eg_fwd_vary_names): the variant
  * part of a key whose first part is eg_fwd_cache_key's. Each line's value exactly as the
  * origin got it (the parser trims only the whitespace around it), lines in order: "1, 2"

@@ -1095,5 +1095,56 @@ def a_replacement_too_large_to_store_retires_the_stale_copy(env):
     assert r.status == 503 and r.body == b"down\n", r
 
 
+@test
+def a_bare_cookie_name_is_keyed_as_sent_not_as_absent(env):
+    # "Cookie: sid" reaches the origin (which may read an empty sid); a viewer without sid
+    # must not get that answer
+    def origin(req):
+        c = req.header("Cookie")
+        return answer(200, [("Cache-Control", "max-age=600")],
+                      "anonymous page\n" if c is None else "page for cookie %r\n" % c)(req)
+    o = env.scripted_origin(origin)
+    env.egctl("origin", "add", "o", "--domain", "127.0.0.1", "--http-port", str(o.port))
+    env.egctl("behavior", "set", "*", "--cache-cookies", "sid")
+    gw = env.gateway()
+    ok(get(gw, "/home", Cookie="sid"), "page for cookie 'sid'\n", MISS)
+    ok(get(gw, "/home", Cookie="_ga=GA1.2.3"), "anonymous page\n", MISS)
+    ok(get(gw, "/home", Cookie="consent=yes"), "anonymous page\n", HIT)
+
+
+@test
+def a_stored_vary_is_judged_by_the_policies_in_force(env):
+    def origin(req):
+        if req.target.startswith("/ua"):
+            return answer(200, [("Cache-Control", "max-age=600"), ("Vary", "User-Agent")],
+                          "made for User-Agent=%s\n" % req.header("User-Agent"))(req)
+        return answer(200, [("Cache-Control", "max-age=600"), ("Vary", "X-Lang")],
+                      "made for X-Lang=%s\n" % req.header("X-Lang"))(req)
+    o = env.scripted_origin(origin)
+    env.egctl("origin", "add", "o", "--domain", "127.0.0.1", "--http-port", str(o.port))
+    env.egctl("behavior", "add", "/lang*", "--origin", "o", "--origin-headers", "X-Lang")
+    gw = env.gateway()
+    ok(get(gw, "/ua", User_Agent="desktop"), "made for User-Agent=edgegate\n", MISS)
+    ok(get(gw, "/lang", X_Lang="fr"), "made for X-Lang=fr\n", MISS)
+    env.egctl("behavior", "set", "*", "--origin-headers", "User-Agent")
+    env.egctl("behavior", "set", "/lang*", "--origin-headers", "none")
+    time.sleep(1.5)  # the gateway picks the change up
+    ok(get(gw, "/ua", User_Agent="mobile"), "made for User-Agent=mobile\n", MISS)
+    r = get(gw, "/lang", X_Lang="fr")  # X-Lang no longer reaches the origin
+    assert r.body == b"made for X-Lang=None\n", r
+
+
+@test
+def origin_set_invalidate_invalidates_whatever_changed(env):
+    old = env.scripted_origin(answer(200, [("Cache-Control", "max-age=600")], "old server\n"))
+    new = env.scripted_origin(answer(200, [("Cache-Control", "max-age=600")], "new server\n"))
+    env.egctl("origin", "add", "o", "--domain", "127.0.0.1", "--http-port", str(old.port))
+    gw = env.gateway()
+    ok(get(gw, "/page"), "old server\n", MISS)
+    env.egctl("origin", "set", "o", "--http-port", str(new.port), "--invalidate")
+    assert eventually(lambda: get(gw, "/page").body == b"new server\n", 3.0), \
+        "the old server's object is still served"
+
+
 if __name__ == "__main__":
     sys.exit(main())

@@ -79,6 +79,11 @@ static const row_t rows[] = {
      0, 0, 0},
     {"an Age with a parameter is stale", "Cache-Control: max-age=3600\r\nAge: 1;a=b\r\n", 200,
      CF, 0, 0, 0},
+    {"max-age and Age both past 2^31: 2^31 each, so stale (RFC 9111 1.2.2)",
+     "Cache-Control: max-age=99999999999\r\nAge: 2147483648\r\n", 200, CF, 0, 0, 0},
+    {"max-age past 2^31 with an invalid Age: stale", "Cache-Control: max-age=99999999999\r\n"
+                                                     "Age: 1, 2\r\n",
+     200, CF, 0, 0, 0},
     {"a huge Age is capped, not wrapped",
      "Cache-Control: max-age=3600\r\nAge: 99999999999999999999\r\n", 200, CF, 0, 0, 0},
     /* Cache-Control parsing */

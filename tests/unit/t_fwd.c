@@ -58,8 +58,10 @@ int main(void)
     }
     cookies(&p, "a=1; sid=abc; lang=en", "sid=abc; lang=en", "sid=abc", "sid keyed, lang passed");
     cookies(&p, "lang=en; sid=x", "lang=en; sid=x", "sid=x", "order as sent is forwarded");
-    cookies(&p, "lang=en", "lang=en", "sid", "an absent keyed cookie keys as absent");
-    cookies(&p, "sidx=1; SID=2", "", "sid", "cookie names match exactly");
+    cookies(&p, "lang=en", "lang=en", "\1sid", "an absent keyed cookie keys as absent");
+    cookies(&p, "sid; lang=en", "sid; lang=en", "sid",
+            "a bare name is forwarded and keyed as sent, not as absent");
+    cookies(&p, "sidx=1; SID=2", "", "\1sid", "cookie names match exactly");
     cookies(&p, "sid=A; sid=B", "sid=A; sid=B", "sid=A; sid=B",
             "a repeated keyed cookie keys every value it forwards");
     {
