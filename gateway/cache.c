@@ -321,11 +321,11 @@ static int skip_field(const eg_http_head_t *h, const eg_header_t *hd)
 {
     /* hop-by-hop, fixed or named by the origin's Connection, described the connection the
      * object came over, not the object: storing them would replay them to every viewer; the
-     * age is edgegate's to say; Surrogate-Control was for edgegate */
+     * age is edgegate's to say. (Surrogate-Control is kept, for a 304's judgement, and
+     * never served: front_deliver.c) */
     return eg_http_is_hop_field(h, hd->name, hd->name_len) ||
            (hd->name_len == 14 && !strncasecmp(hd->name, "Content-Length", 14)) ||
-           (hd->name_len == 3 && !strncasecmp(hd->name, "Age", 3)) ||
-           (hd->name_len == 17 && !strncasecmp(hd->name, "Surrogate-Control", 17));
+           (hd->name_len == 3 && !strncasecmp(hd->name, "Age", 3));
 }
 
 static void add_field(eg_cache_obj_t *o, const char *name, size_t nlen, const char *value,

@@ -196,6 +196,7 @@ static const struct {
     {"X-Forwarded-Proto", "edgegate writes it itself"},
     {"Via", "edgegate writes it itself"},
     {"Forwarded", "edgegate writes X-Forwarded-For and Via instead"},
+    {"Surrogate-Capability", "edgegate writes it itself (for Surrogate-Control)"},
 };
 
 /* "x-api-KEY" -> "X-Api-Key": one spelling per header, so lists compare and dedupe simply. */

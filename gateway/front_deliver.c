@@ -334,7 +334,8 @@ static enum MHD_Result serve_object(eg_req_t *rq, eg_cache_obj_t *o, const char 
             origin_via = o->headers[i].value;
             continue;
         }
-        if (strcasecmp(o->headers[i].name, "X-Cache") == 0)
+        if (strcasecmp(o->headers[i].name, "X-Cache") == 0 ||
+            strcasecmp(o->headers[i].name, "Surrogate-Control") == 0) /* for edgegate only */
             continue;
         MHD_add_response_header(resp, o->headers[i].name, o->headers[i].value);
     }
@@ -429,9 +430,20 @@ static int usable(eg_req_t *rq, eg_cache_obj_t *o)
     return 1;
 }
 
+/* If-Match and If-Unmodified-Since are the origin's to judge (RFC 9111 4.3.2: they do not
+ * apply to a cache): such a request goes past the cache, with them, and is not stored. */
+static int for_the_origin(const eg_req_t *rq)
+{
+    return eg_req_header(rq, "If-Match") != NULL ||
+           eg_req_header(rq, "If-Unmodified-Since") != NULL;
+}
+
 int eg_deliver_hit(eg_req_t *rq, enum MHD_Result *ret)
 {
-    eg_cache_obj_t *o = lookup(rq);
+    eg_cache_obj_t *o;
+    if (for_the_origin(rq))
+        return 0;
+    o = lookup(rq);
     if (o == NULL || !usable(rq, o)) {
         eg_cache_obj_unref(o);
         return 0;
@@ -523,6 +535,8 @@ enum MHD_Result eg_deliver_cached(eg_req_t *rq)
     unsigned long long purges;
     time_t sent;
 
+    if (for_the_origin(rq))
+        return eg_proxy_forward(rq, 1);
     eg_req_viewer(rq, &v);
     /* at: where this request's object is (its variant's key under a Vary marker): the
      * flight waits there, so misses for other variants do not wait on this one */

@@ -103,9 +103,12 @@ void eg_fwd_cookies(const eg_fwd_policy_t *p, const char *cookie, eg_buf_t *fwd,
     int pass_all = is_word(p->origin_cookies, "all");
     int pass_none = p->origin_cookies == NULL || *p->origin_cookies == '\0' ||
                     is_word(p->origin_cookies, "none");
-    const char *c = cookie;
-    if (cookie == NULL || (key_none && pass_none))
+    const char *c;
+    if (key_none && pass_none)
         return;
+    if (cookie == NULL) /* no Cookie field: every keyed cookie is absent, as without it */
+        cookie = "";
+    c = cookie;
     while (*c) {
         const char *e = strchr(c, ';'), *eq;
         size_t len, nlen;

@@ -48,8 +48,8 @@ static void viewer_cookies(const eg_fwd_viewer_t *v, const eg_fwd_policy_t *p, e
             eg_buf_adds(&all, "; ");
         eg_buf_adds(&all, v->fields[i].value);
     }
-    if (all.len)
-        eg_fwd_cookies(p, all.data, fwd, key);
+    /* no Cookie field keys like one without the keyed cookies: the origin gets the same */
+    eg_fwd_cookies(p, all.len ? all.data : NULL, fwd, key);
     eg_buf_free(&all);
 }
 

@@ -85,8 +85,9 @@ size_t eg_cache_invalidate_uri(eg_cache_t *c, const char *dist, const char *path
 void eg_cache_stats(eg_cache_t *c, size_t *objects, size_t *bytes);
 
 /* Builds an object from an origin head and a body (copied). Only end-to-end fields are kept:
- * not the hop-by-hop ones, not those h's Connection fields name, not Content-Length, Age or
- * Surrogate-Control (edgegate is the surrogate it speaks to). Its freshness is f's, from now.
+ * not the hop-by-hop ones, not those h's Connection fields name, not Content-Length or Age
+ * (Surrogate-Control is kept for judging a 304's update; the front never serves it). Its
+ * freshness is f's, from now.
  * The caller stores only a body whose framing ended cleanly (eg_fetch_t.done). */
 eg_cache_obj_t *eg_cache_obj_new(const char *key, size_t klen, const eg_http_head_t *h,
                                  const char *body, size_t body_len, const eg_fresh_t *f);

@@ -1146,5 +1146,46 @@ def origin_set_invalidate_invalidates_whatever_changed(env):
         "the old server's object is still served"
 
 
+@test
+def if_match_and_if_unmodified_since_go_past_the_cache(env):
+    # RFC 9111 4.3.2: preconditions for the origin, which may answer 412
+    def origin(req):
+        if req.header("If-Match") not in (None, '"a"'):
+            return answer(412, [], "precondition failed\n")(req)
+        return answer(200, [("Cache-Control", "max-age=600"), ("ETag", '"a"')], "doc\n")(req)
+    o = env.scripted_origin(origin)
+    env.egctl("origin", "add", "o", "--domain", "127.0.0.1", "--http-port", str(o.port))
+    gw = env.gateway()
+    ok(get(gw, "/doc"), "doc\n", MISS)
+    r = get(gw, "/doc", If_Match='"b"')
+    assert r.status == 412, r
+    assert o.got()[-1].header("If-Match") == '"b"', o.got()
+    ok(get(gw, "/doc"), "doc\n", HIT)  # the stored object stays
+
+
+@test
+def a_viewer_without_cookies_shares_the_entry_of_one_without_the_keyed_cookie(env):
+    o, gw = setup(env, {"/p": [answer(200, [("Cache-Control", "max-age=600")], "page\n")]},
+                  "--cache-cookies", "sid")
+    ok(get(gw, "/p"), "page\n", MISS)
+    ok(get(gw, "/p", Cookie="_ga=1"), "page\n", HIT)  # the origin would get the same
+    asked_times(o, "/p", 1)
+
+
+@test
+def a_304s_surrogate_control_sets_the_new_lifetime(env):
+    fields = [("Surrogate-Control", "max-age=2"), ("Cache-Control", "max-age=0"),
+              ("ETag", '"a"')]
+    o, gw = setup(env, {"/f": [answer(200, fields, "hello"), not_modified(*fields)]})
+    ok(get(gw, "/f"), "hello", MISS)
+    ok(get(gw, "/f"), "hello", HIT)
+    time.sleep(2.3)
+    r = get(gw, "/f")
+    ok(r, "hello", REFRESH)
+    assert r.header("Surrogate-Control") is None, r  # for edgegate only
+    ok(get(gw, "/f"), "hello", HIT)  # fresh for 2 s again
+    asked_times(o, "/f", 2)
+
+
 if __name__ == "__main__":
     sys.exit(main())
