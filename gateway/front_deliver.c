@@ -215,6 +215,15 @@ static int etag_listed(const char *list, const char *etag)
     return 0;
 }
 
+/* The first of o's fields named name, or NULL. */
+static const char *obj_field(const eg_cache_obj_t *o, const char *name)
+{
+    for (size_t i = 0; i < o->n_headers; i++)
+        if (strcasecmp(o->headers[i].name, name) == 0)
+            return o->headers[i].value;
+    return NULL;
+}
+
 /* The viewer's If-None-Match / If-Modified-Since, answered from the object (RFC 9110
  * 13.2.2): If-None-Match when sent, else If-Modified-Since against Last-Modified (or, without
  * one, the Date it was sent with), both on GET and HEAD only. */
@@ -231,9 +240,7 @@ static int not_modified(eg_req_t *rq, const eg_cache_obj_t *o)
     if (ims == NULL)
         return 0;
     if (lm == NULL)
-        for (size_t i = 0; i < o->n_headers && lm == NULL; i++)
-            if (strcasecmp(o->headers[i].name, "Date") == 0)
-                lm = o->headers[i].value;
+        lm = obj_field(o, "Date");
     if (lm == NULL || (since = eg_fresh_parse_date(ims, strlen(ims))) == (time_t)-1 ||
         (modified = eg_fresh_parse_date(lm, strlen(lm))) == (time_t)-1)
         return 0;
@@ -264,11 +271,8 @@ static int range_eval(eg_req_t *rq, int status, const char *etag, const char *la
 
 static int range_of(eg_req_t *rq, const eg_cache_obj_t *o, eg_range_t *rg)
 {
-    const char *date = NULL;
-    for (size_t i = 0; i < o->n_headers && date == NULL; i++)
-        if (strcasecmp(o->headers[i].name, "Date") == 0)
-            date = o->headers[i].value;
-    return range_eval(rq, o->status, o->etag, o->last_modified, date, o->body_len, rg);
+    return range_eval(rq, o->status, o->etag, o->last_modified, obj_field(o, "Date"),
+                      o->body_len, rg);
 }
 
 /* The Range of an answer that streams from the origin without being stored (too large, or
@@ -377,45 +381,53 @@ static int vary_holds(const eg_req_t *rq, const char *raw, const char *names)
 }
 
 /* The stored object for this request, fresh or stale: at its key, or, when a Vary marker is
- * there, at its variant's (*at says where; *marker holds the marker's names, or is empty). */
+ * there, at its variant's. at (where that is) and marker (the marker's names, or empty) are
+ * filled when not NULL; a hit that needs neither costs no allocation when nothing varies. */
 static eg_cache_obj_t *lookup_at(eg_req_t *rq, eg_buf_t *at, eg_buf_t *marker)
 {
     const eg_buf_t *key = cache_key(rq);
-    eg_cache_obj_t *o = eg_cache_get(rq->f->cache, key->data, key->len);
-    at->len = 0;
-    marker->len = 0;
-    if (o && o->status == 0 && vary_holds(rq, o->headers[0].value, o->headers[0].value)) {
-        variant_key(rq, o->headers[0].value, at);
-        eg_buf_adds(marker, o->headers[0].value);
-        eg_cache_obj_unref(o);
-        o = eg_cache_get(rq->f->cache, at->data, at->len);
-        if (o && o->status == 0) { /* a marker at a variant's key: not an answer */
-            eg_cache_obj_unref(o);
-            o = NULL;
-        }
-    } else {
-        if (o && o->status == 0) { /* a marker of other policies: a miss; the fill replaces it */
-            eg_cache_obj_unref(o);
-            o = NULL;
-        }
+    eg_cache_obj_t *o = eg_cache_get(rq->f->cache, key->data, key->len), *m = NULL;
+    const char *names = NULL;
+    if (marker)
+        marker->len = 0;
+    if (o && o->status == 0) {
+        m = o; /* held while its names are in use */
+        o = NULL;
+        if (vary_holds(rq, m->headers[0].value, m->headers[0].value)) {
+            eg_buf_t vk = {0};
+            names = m->headers[0].value;
+            variant_key(rq, names, &vk);
+            o = eg_cache_get(rq->f->cache, vk.data, vk.len);
+            if (o && o->status == 0) { /* a marker at a variant's key: not an answer */
+                eg_cache_obj_unref(o);
+                o = NULL;
+            }
+            if (at) {
+                at->len = 0;
+                eg_buf_add(at, vk.data, vk.len);
+            }
+            if (marker)
+                eg_buf_adds(marker, names);
+            eg_buf_free(&vk);
+        } /* else a marker of other policies: a miss; the fill replaces it */
+    }
+    if (at && names == NULL) {
+        at->len = 0;
         eg_buf_add(at, key->data, key->len);
     }
     /* an object whose Vary means something else under the policies as they are now */
-    if (o && o->vary && !vary_holds(rq, o->vary, marker->len ? marker->data : NULL)) {
+    if (o && o->vary && !vary_holds(rq, o->vary, names)) {
         eg_cache_obj_unref(o);
         o = NULL;
     }
+    eg_cache_obj_unref(m);
     return o;
 }
 
 /* The same, where the caller needs only the object. */
 static eg_cache_obj_t *lookup(eg_req_t *rq)
 {
-    eg_buf_t at = {0}, marker = {0};
-    eg_cache_obj_t *o = lookup_at(rq, &at, &marker);
-    eg_buf_free(&at);
-    eg_buf_free(&marker);
-    return o;
+    return lookup_at(rq, NULL, NULL);
 }
 
 /* A fresh object, or a stale one within its stale-while-revalidate window (served while a
