@@ -32,10 +32,8 @@ void eg_refresh_policy(const eg_route_t *r, int authorized, time_t sent, eg_fres
 /* The Vary names an object was stored under, as eg_fwd_vary_names gives them. */
 static int object_vary(const eg_route_t *r, const eg_cache_obj_t *o, eg_buf_t *names)
 {
-    eg_http_head_t *view = eg_malloc(sizeof(*view));
-    int v = eg_cache_obj_head(o, NULL, view) < 0 ? -1 : eg_fwd_vary_names(view, r, names);
-    free(view);
-    return v;
+    names->len = 0;
+    return o->vary ? eg_fwd_vary_policy(r, o->vary, names) : 0;
 }
 
 int eg_refresh_matches(const eg_cache_obj_t *o, const eg_http_head_t *h304)
