@@ -34,6 +34,9 @@ typedef struct {
     int ssl_protocols; /* EG_SSL_* bits */
     int read_timeout;  /* seconds */
     int keepalive_timeout;
+    /* the row's revision (bumped on every update by the database); 0 in a new object. An
+     * update given a nonzero rev is refused when the row has changed since (EG_DB_CONFLICT) */
+    long long rev;
 } eg_origin_t;
 
 typedef struct {
@@ -53,6 +56,7 @@ typedef struct {
     char origin_headers[EG_NAME_LIST_MAX]; /* "none", "all-viewer" or header names */
     char origin_cookies[EG_NAME_LIST_MAX]; /* "none", "all" or cookie names */
     int precedence; /* evaluation order among non-default behaviors, 0 first */
+    long long rev;  /* as eg_origin_t.rev */
 } eg_behavior_t;
 
 typedef struct {
@@ -64,6 +68,7 @@ typedef struct {
      * origin errors (400, 403, 404, 405, 414, 416, 500 to 504) are cached at least; 0 caches
      * them only as their own headers allow */
     int error_min_ttl;
+    long long rev; /* as eg_origin_t.rev */
 } eg_dist_info_t;
 
 typedef struct {
@@ -125,6 +130,11 @@ typedef struct {
     size_t size;         /* STR, HEADERS, COOKIES: buffer size */
     unsigned flags;
     const char *help;
+    /* the console's wording: the field's label ("Viewer protocol policy") and, for ENUM,
+     * one label per choice in choices' order ("HTTP and HTTPS|Redirect HTTP to HTTPS|...");
+     * NULL label: the console shows the name */
+    const char *label;
+    const char *choice_labels;
 } eg_field_t;
 
 extern const eg_field_t eg_origin_fields[];

@@ -10,6 +10,11 @@
 
 typedef struct eg_db eg_db_t;
 
+/* What a write returns, besides 0 and -1, when it was given a revision (the rev member of
+ * eg_origin_t, eg_behavior_t, eg_dist_info_t, or the order of eg_db_behavior_reorder) and
+ * the row has changed since: nothing is written, err says "... changed since you opened it". */
+#define EG_DB_CONFLICT (-2)
+
 /* With EG_DB_READONLY the connection refuses every write (PRAGMA query_only), even where
  * this user could write the file; the schema must then be current already. */
 enum { EG_DB_CREATE = 1, EG_DB_READONLY = 2 };
@@ -97,5 +102,71 @@ int eg_db_invalidation_list(eg_db_t *db, const char *dist, int pending_only,
                             eg_invalidation_t **out, size_t *n, char *err, size_t errlen);
 int eg_db_invalidation_complete(eg_db_t *db, long long id, char *err, size_t errlen);
 void eg_db_invalidations_free(eg_invalidation_t *v, size_t n);
+
+/* --- order of behaviors (the console's Save order) ----------------------------------- */
+
+/* Puts a distribution's non-default behaviors in the order given, in one transaction. base is
+ * their order as the editor saw it: when the stored order differs, EG_DB_CONFLICT and nothing
+ * changes; -1 when order is not a permutation of base. n counts the non-default ones. */
+int eg_db_behavior_reorder(eg_db_t *db, const char *dist, const char *const *base,
+                           const char *const *order, size_t n, char *err, size_t errlen);
+
+/* --- audit ------------------------------------------------------------------------- */
+
+/* Who makes the changes this connection writes: "unix:alice" (egctl), "admin:bob" (the
+ * console). While set, every write above records one audit row in its own transaction (what
+ * changed, in words); NULL (the default: the front, the workers) records nothing. Copied. */
+void eg_db_set_actor(eg_db_t *db, const char *actor);
+
+typedef struct {
+    long long id;
+    long long at; /* unix seconds */
+    char actor[128];
+    char dist_id[EG_ID_MAX]; /* "" for changes outside a distribution (users) */
+    char action[32];         /* e.g. "origin.update", "behavior.reorder", "user.add" */
+    char object[EG_PATH_MAX];
+    char detail[512]; /* e.g. "protocol: http-only -> https-only; https-port: 443 -> 8443" */
+} eg_audit_t;
+
+/* Newest first; dist NULL lists every distribution's (and the ones outside any); at most
+ * limit rows (limit <= 0: 100). */
+int eg_db_audit_list(eg_db_t *db, const char *dist, int limit, eg_audit_t **out, size_t *n,
+                     char *err, size_t errlen);
+
+/* --- operators and their sessions (the console) --------------------------------------- */
+
+#define EG_USER_MAX 64
+#define EG_HASH_MAX 192 /* a stored password hash (auth.h) or a token digest */
+
+/* User names: 1 to 63 of letters, digits, '.', '_', '-'. put with create=1 adds (-1 when the
+ * name exists), create=0 replaces the password hash (-1 when there is no such user). */
+int eg_db_user_put(eg_db_t *db, const char *name, const char *hash, int create, char *err,
+                   size_t errlen);
+/* 1 with the stored hash, 0 when there is no such user. */
+int eg_db_user_get(eg_db_t *db, const char *name, char *hash, size_t hashlen, char *err,
+                   size_t errlen);
+/* Removes the user and their sessions. */
+int eg_db_user_rm(eg_db_t *db, const char *name, char *err, size_t errlen);
+/* Names in order; *out owned by the caller (free). */
+int eg_db_user_list(eg_db_t *db, char (**out)[EG_USER_MAX], size_t *n, char *err,
+                    size_t errlen);
+
+/* Sessions are stored by the digest of their token (never the token). create: expires is
+ * unix seconds. get: 1 with the user and the CSRF token while now < expires, 0 when unknown
+ * or expired (an expired one is removed). */
+int eg_db_session_create(eg_db_t *db, const char *token_digest, const char *user,
+                         const char *csrf, long long expires, char *err, size_t errlen);
+int eg_db_session_get(eg_db_t *db, const char *token_digest, long long now,
+                      char user[EG_USER_MAX], char csrf[EG_HASH_MAX], char *err, size_t errlen);
+int eg_db_session_rm(eg_db_t *db, const char *token_digest, char *err, size_t errlen);
+
+/* Sign-in throttling, shared by every console worker: one row per key ("user:NAME",
+ * "ip:ADDR"). check: 0 with *wait 0 when an attempt may go ahead now, else *wait seconds to
+ * wait. failed: counts a failure and sets when the next attempt may come (no wait for the
+ * first 3 failures, then 1, 2, 4 ... up to 60 s). succeeded: forgets the key. */
+int eg_db_login_check(eg_db_t *db, const char *key, long long now, int *wait, char *err,
+                      size_t errlen);
+int eg_db_login_failed(eg_db_t *db, const char *key, long long now, char *err, size_t errlen);
+int eg_db_login_succeeded(eg_db_t *db, const char *key, char *err, size_t errlen);
 
 #endif

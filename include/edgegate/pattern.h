@@ -11,4 +11,11 @@
  * exponentially. */
 int eg_pattern_match(const char *pattern, const char *path, size_t len);
 
+/* 1 when pattern a matches every path pattern b matches (so a behavior with b, evaluated
+ * after one with a, is never chosen), else 0. Never answers 1 wrongly; a run of wildcards is
+ * compared by what it matches ("*?" as "?*"), and a rare cover that needs a's wildcards
+ * split across b's differently may answer 0 (a missed warning, never a false one).
+ * O(|a| * |b|). */
+int eg_pattern_covers(const char *a, const char *b);
+
 #endif
