@@ -10,37 +10,12 @@
 #include "edgegate/common.h"
 #include "edgegate/config.h"
 #include "edgegate/db.h"
+#include "db_int.h"
 #include "migrations.h"
-
-#define DEFAULT_PRECEDENCE 2147483647
-
-/* The database file and its -wal as stat saw them: what a change is told by where
- * PRAGMA data_version cannot tell it (see eg_db_changed). */
-typedef struct {
-    dev_t dev;
-    ino_t ino;
-    off_t size;
-    struct timespec mtime;
-    int has_wal;
-    off_t wal_size;
-    struct timespec wal_mtime;
-} file_sig_t;
-
-struct eg_db {
-    sqlite3 *sql;
-    char *path;       /* owned: a snapshot is reopened from it */
-    int flags;        /* EG_DB_* as given to eg_db_open */
-    int immutable;    /* read as an immutable snapshot: see open_connection() */
-    int shm_readonly; /* read through a -shm this user cannot write: data_version then moves
-                       * on every read, so changes are told by the files */
-    file_sig_t sig;   /* the files as the snapshot was taken or the last change seen */
-    int data_version; /* last PRAGMA data_version seen by eg_db_changed */
-    sqlite3_stmt *dv;  /* PRAGMA data_version, prepared once: a worker asks on every request */
-};
 
 static const char *readonly_why(eg_db_t *db, char *buf, size_t len);
 
-static int fail_sql(eg_db_t *db, char *err, size_t errlen, const char *what)
+int db_fail_sql(eg_db_t *db, char *err, size_t errlen, const char *what)
 {
     char why[PATH_MAX + 200];
     /* SQLite's "attempt to write a readonly database" names neither the file nor the cause */
@@ -53,34 +28,34 @@ static int fail_sql(eg_db_t *db, char *err, size_t errlen, const char *what)
     return -1;
 }
 
-static int exec(eg_db_t *db, const char *sql, char *err, size_t errlen)
+int db_exec(eg_db_t *db, const char *sql, char *err, size_t errlen)
 {
     if (sqlite3_exec(db->sql, sql, NULL, NULL, NULL) != SQLITE_OK)
-        return fail_sql(db, err, errlen, "database");
+        return db_fail_sql(db, err, errlen, "database");
     return 0;
 }
 
-static sqlite3_stmt *prepare(eg_db_t *db, const char *sql, char *err, size_t errlen)
+sqlite3_stmt *db_prepare(eg_db_t *db, const char *sql, char *err, size_t errlen)
 {
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(db->sql, sql, -1, &st, NULL) != SQLITE_OK) {
-        fail_sql(db, err, errlen, "database");
+        db_fail_sql(db, err, errlen, "database");
         return NULL;
     }
     return st;
 }
 
-static int begin(eg_db_t *db, char *err, size_t errlen)
+int db_begin(eg_db_t *db, char *err, size_t errlen)
 {
-    return exec(db, "BEGIN IMMEDIATE", err, errlen);
+    return db_exec(db, "BEGIN IMMEDIATE", err, errlen);
 }
 
-static int commit(eg_db_t *db, char *err, size_t errlen)
+int db_commit(eg_db_t *db, char *err, size_t errlen)
 {
-    return exec(db, "COMMIT", err, errlen);
+    return db_exec(db, "COMMIT", err, errlen);
 }
 
-static void rollback(eg_db_t *db)
+void db_rollback(eg_db_t *db)
 {
     if (!sqlite3_get_autocommit(db->sql))
         sqlite3_exec(db->sql, "ROLLBACK", NULL, NULL, NULL);
@@ -93,7 +68,7 @@ int eg_db_latest_schema_version(void)
 
 static int user_version(eg_db_t *db)
 {
-    sqlite3_stmt *st = prepare(db, "PRAGMA user_version", NULL, 0);
+    sqlite3_stmt *st = db_prepare(db, "PRAGMA user_version", NULL, 0);
     int v = -1;
     if (st && sqlite3_step(st) == SQLITE_ROW)
         v = sqlite3_column_int(st, 0);
@@ -114,24 +89,24 @@ static int migrate(eg_db_t *db, int have, char *err, size_t errlen)
 
     /* WAL lets the gateway read while egctl writes. It is a property of the file, so it is
      * set with the schema, never by an open that has nothing to migrate. */
-    if (exec(db, "PRAGMA journal_mode = WAL", err, errlen) < 0)
+    if (db_exec(db, "PRAGMA journal_mode = WAL", err, errlen) < 0)
         return -1;
     for (int v = have; v < want; v++) {
-        if (begin(db, err, errlen) < 0)
+        if (db_begin(db, err, errlen) < 0)
             return -1;
         if (user_version(db) != v) { /* another process migrated meanwhile */
-            rollback(db);
+            db_rollback(db);
             continue;
         }
-        if (exec(db, eg_db_migrations[v], err, errlen) < 0)
+        if (db_exec(db, eg_db_migrations[v], err, errlen) < 0)
             goto fail;
         snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v + 1);
-        if (exec(db, sql, err, errlen) < 0 || commit(db, err, errlen) < 0)
+        if (db_exec(db, sql, err, errlen) < 0 || db_commit(db, err, errlen) < 0)
             goto fail;
     }
     return 0;
 fail:
-    rollback(db);
+    db_rollback(db);
     return -1;
 }
 
@@ -268,8 +243,8 @@ static int open_sql(eg_db_t *db, const char *name, int oflags, char *err, size_t
 static int first_read(eg_db_t *db, char *err, size_t errlen)
 {
     int v = user_version(db);
-    if (v < 0 || exec(db, "PRAGMA foreign_keys = ON", NULL, 0) < 0 ||
-        exec(db, "PRAGMA synchronous = NORMAL", NULL, 0) < 0) {
+    if (v < 0 || db_exec(db, "PRAGMA foreign_keys = ON", NULL, 0) < 0 ||
+        db_exec(db, "PRAGMA synchronous = NORMAL", NULL, 0) < 0) {
         eg_errf(err, errlen, "database %s: %s", db->path, sqlite3_errmsg(db->sql));
         return -1;
     }
@@ -340,7 +315,7 @@ static int open_connection(eg_db_t *db, char *err, size_t errlen)
     if ((v = first_read(db, err, errlen)) < 0)
         return -1;
 opened:
-    if ((db->flags & EG_DB_READONLY) && exec(db, "PRAGMA query_only = ON", err, errlen) < 0)
+    if ((db->flags & EG_DB_READONLY) && db_exec(db, "PRAGMA query_only = ON", err, errlen) < 0)
         return -1;
     return v;
 }
@@ -409,7 +384,7 @@ void eg_db_close(eg_db_t *db)
 static int data_version(eg_db_t *db)
 {
     int v = -1;
-    if (db->dv == NULL && (db->dv = prepare(db, "PRAGMA data_version", NULL, 0)) == NULL)
+    if (db->dv == NULL && (db->dv = db_prepare(db, "PRAGMA data_version", NULL, 0)) == NULL)
         return -1;
     if (sqlite3_step(db->dv) == SQLITE_ROW)
         v = sqlite3_column_int(db->dv, 0);
@@ -477,8 +452,8 @@ int eg_db_changed(eg_db_t *db)
 
 int eg_db_config_version(eg_db_t *db, long long *version, char *err, size_t errlen)
 {
-    sqlite3_stmt *st = prepare(db, "SELECT value FROM meta WHERE key = 'config_version'", err,
-                               errlen);
+    sqlite3_stmt *st =
+        db_prepare(db, "SELECT value FROM meta WHERE key = 'config_version'", err, errlen);
     int rc = -1;
     if (st == NULL)
         return -1;
@@ -486,7 +461,7 @@ int eg_db_config_version(eg_db_t *db, long long *version, char *err, size_t errl
         *version = sqlite3_column_int64(st, 0);
         rc = 0;
     } else {
-        fail_sql(db, err, errlen, "reading config_version");
+        db_fail_sql(db, err, errlen, "reading config_version");
     }
     sqlite3_finalize(st);
     return rc;
@@ -553,15 +528,16 @@ static int read_fields(sqlite3_stmt *st, int col, const eg_field_t *f, size_t n,
     return 0;
 }
 
-/* Runs a SELECT whose first columns are the table's fields; appends each row to *out. */
-typedef int (*row_extra_fn)(sqlite3_stmt *st, int col, void *obj);
-
-static int select_rows(eg_db_t *db, sqlite3_stmt *st, const eg_field_t *f, size_t n,
-                       size_t objsize, void **out, size_t *count, char *err, size_t errlen)
+/* Runs a SELECT whose first columns are the table's fields and the next one the row's rev
+ * (not a settings field: the database keeps it); appends each row to *out. */
+static int select_rows(eg_db_t *db, sqlite3_stmt *st, const eg_field_t *f, size_t n, size_t objsize,
+                       size_t rev_off, void **out, size_t *count, char *err, size_t errlen)
 {
     char *arr = NULL;
     size_t cnt = 0, cap = 0;
-    int rc;
+    int rc, rev_col = 0;
+    for (size_t i = 0; i < n; i++)
+        rev_col += f[i].column != NULL;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (cnt == cap) {
             cap = cap ? cap * 2 : 8;
@@ -570,10 +546,11 @@ static int select_rows(eg_db_t *db, sqlite3_stmt *st, const eg_field_t *f, size_
         memset(arr + cnt * objsize, 0, objsize);
         if (read_fields(st, 0, f, n, arr + cnt * objsize, err, errlen) < 0)
             goto fail;
+        *(long long *)(arr + cnt * objsize + rev_off) = sqlite3_column_int64(st, rev_col);
         cnt++;
     }
     if (rc != SQLITE_DONE) {
-        fail_sql(db, err, errlen, "database");
+        db_fail_sql(db, err, errlen, "database");
         goto fail;
     }
     *out = arr;
@@ -589,7 +566,7 @@ fail:
 static int dist_aliases(eg_db_t *db, eg_dist_info_t *d, char *err, size_t errlen)
 {
     sqlite3_stmt *st =
-        prepare(db, "SELECT alias FROM aliases WHERE dist_id = ? ORDER BY alias", err, errlen);
+        db_prepare(db, "SELECT alias FROM aliases WHERE dist_id = ? ORDER BY alias", err, errlen);
     size_t used = 0;
     int rc;
     if (st == NULL)
@@ -607,7 +584,7 @@ static int dist_aliases(eg_db_t *db, eg_dist_info_t *d, char *err, size_t errlen
     }
     sqlite3_finalize(st);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return fail_sql(db, err, errlen, "reading aliases");
+        return db_fail_sql(db, err, errlen, "reading aliases");
     return 0;
 }
 
@@ -617,11 +594,11 @@ int eg_db_dist_list(eg_db_t *db, eg_dist_info_t **out, size_t *n, char *err, siz
     sqlite3_stmt *st;
     void *arr = NULL;
     column_list(eg_dist_fields, eg_dist_nfields, cols, sizeof(cols), "");
-    snprintf(sql, sizeof(sql), "SELECT %s FROM distributions ORDER BY id", cols);
-    if ((st = prepare(db, sql, err, errlen)) == NULL)
+    snprintf(sql, sizeof(sql), "SELECT %s, rev FROM distributions ORDER BY id", cols);
+    if ((st = db_prepare(db, sql, err, errlen)) == NULL)
         return -1;
-    if (select_rows(db, st, eg_dist_fields, eg_dist_nfields, sizeof(eg_dist_info_t), &arr, n, err,
-                    errlen) < 0) {
+    if (select_rows(db, st, eg_dist_fields, eg_dist_nfields, sizeof(eg_dist_info_t),
+                    offsetof(eg_dist_info_t, rev), &arr, n, err, errlen) < 0) {
         sqlite3_finalize(st);
         return -1;
     }
@@ -643,12 +620,12 @@ int eg_db_dist_get(eg_db_t *db, const char *id, eg_dist_info_t *out, char *err, 
     void *arr = NULL;
     size_t n = 0;
     column_list(eg_dist_fields, eg_dist_nfields, cols, sizeof(cols), "");
-    snprintf(sql, sizeof(sql), "SELECT %s FROM distributions WHERE id = ?", cols);
-    if ((st = prepare(db, sql, err, errlen)) == NULL)
+    snprintf(sql, sizeof(sql), "SELECT %s, rev FROM distributions WHERE id = ?", cols);
+    if ((st = db_prepare(db, sql, err, errlen)) == NULL)
         return -1;
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    if (select_rows(db, st, eg_dist_fields, eg_dist_nfields, sizeof(*out), &arr, &n, err,
-                    errlen) < 0) {
+    if (select_rows(db, st, eg_dist_fields, eg_dist_nfields, sizeof(*out),
+                    offsetof(eg_dist_info_t, rev), &arr, &n, err, errlen) < 0) {
         sqlite3_finalize(st);
         return -1;
     }
@@ -663,9 +640,9 @@ int eg_db_dist_get(eg_db_t *db, const char *id, eg_dist_info_t *out, char *err, 
 
 static int aliases_store(eg_db_t *db, const eg_dist_info_t *d, char *err, size_t errlen)
 {
-    sqlite3_stmt *del = prepare(db, "DELETE FROM aliases WHERE dist_id = ?", err, errlen);
-    sqlite3_stmt *ins = prepare(db, "INSERT INTO aliases (alias, dist_id) VALUES (?, ?)", err,
-                                errlen);
+    sqlite3_stmt *del = db_prepare(db, "DELETE FROM aliases WHERE dist_id = ?", err, errlen);
+    sqlite3_stmt *ins =
+        db_prepare(db, "INSERT INTO aliases (alias, dist_id) VALUES (?, ?)", err, errlen);
     char list[sizeof(d->aliases)];
     int rc = -1;
     if (del == NULL || ins == NULL)
@@ -674,7 +651,7 @@ static int aliases_store(eg_db_t *db, const eg_dist_info_t *d, char *err, size_t
         goto out;
     sqlite3_bind_text(del, 1, d->id, -1, SQLITE_STATIC);
     if (sqlite3_step(del) != SQLITE_DONE) {
-        fail_sql(db, err, errlen, "removing aliases");
+        db_fail_sql(db, err, errlen, "removing aliases");
         goto out;
     }
     for (char *save = NULL, *a = strtok_r(list, ",", &save); a; a = strtok_r(NULL, ",", &save)) {
@@ -685,7 +662,7 @@ static int aliases_store(eg_db_t *db, const eg_dist_info_t *d, char *err, size_t
             if (sqlite3_extended_errcode(db->sql) == SQLITE_CONSTRAINT_PRIMARYKEY)
                 eg_errf(err, errlen, "alias %s already belongs to another distribution", a);
             else
-                fail_sql(db, err, errlen, "storing alias");
+                db_fail_sql(db, err, errlen, "storing alias");
             goto out;
         }
     }
@@ -696,10 +673,21 @@ out:
     return rc;
 }
 
+/* A write given a revision the row no longer has: nothing is written, and err says so in the
+ * words both egctl and the console show. */
+static int conflict(char *err, size_t errlen, const char *kind, const char *name)
+{
+    eg_errf(err, errlen, "%s %s changed since you opened it (by another editor); nothing was saved",
+            kind, name);
+    return EG_DB_CONFLICT;
+}
+
 int eg_db_dist_put(eg_db_t *db, const eg_dist_info_t *d, int create, char *err, size_t errlen)
 {
-    char cols[512], vals[512], qs[256], sql[1200];
+    char cols[512], vals[512], qs[256], sql[1200], detail[DB_DETAIL_MAX];
     sqlite3_stmt *st = NULL;
+    eg_dist_info_t before, after;
+    int r, rc = -1;
     if (eg_dist_validate(d, err, errlen) < 0)
         return -1;
     column_list(eg_dist_fields, eg_dist_nfields, cols, sizeof(cols), "");
@@ -708,18 +696,24 @@ int eg_db_dist_put(eg_db_t *db, const eg_dist_info_t *d, int create, char *err, 
     if (create) {
         snprintf(sql, sizeof(sql), "INSERT INTO distributions (%s) VALUES (%s)", cols, qs);
     } else {
-        snprintf(sql, sizeof(sql), "UPDATE distributions SET %s WHERE id = ?", vals);
+        snprintf(sql, sizeof(sql),
+                 "UPDATE distributions SET %s WHERE id = ? AND (? = 0 OR rev = ?)", vals);
     }
-    if (begin(db, err, errlen) < 0)
+    if (db_begin(db, err, errlen) < 0)
         return -1;
-    if ((st = prepare(db, sql, err, errlen)) == NULL)
+    if (!create && db_auditing(db) && eg_db_dist_get(db, d->id, &before, err, errlen) < 0)
+        goto fail;
+    if ((st = db_prepare(db, sql, err, errlen)) == NULL)
         goto fail;
     {
         int idx = bind_fields(st, 1, eg_dist_fields, eg_dist_nfields, d);
         if (idx < 0)
             goto fail_sql;
-        if (!create)
+        if (!create) {
             sqlite3_bind_text(st, idx, d->id, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(st, idx + 1, d->rev);
+            sqlite3_bind_int64(st, idx + 2, d->rev);
+        }
     }
     if (sqlite3_step(st) != SQLITE_DONE) {
         if (sqlite3_extended_errcode(db->sql) == SQLITE_CONSTRAINT_PRIMARYKEY) {
@@ -729,26 +723,47 @@ int eg_db_dist_put(eg_db_t *db, const eg_dist_info_t *d, int create, char *err, 
         goto fail_sql;
     }
     if (!create && sqlite3_changes(db->sql) == 0) {
-        eg_errf(err, errlen, "no distribution %s", d->id);
+        if ((r = eg_db_dist_get(db, d->id, &after, err, errlen)) < 0)
+            goto fail;
+        if (r == 1)
+            rc = conflict(err, errlen, "distribution", d->id);
+        else
+            eg_errf(err, errlen, "no distribution %s", d->id);
         goto fail;
     }
-    if (aliases_store(db, d, err, errlen) < 0 || commit(db, err, errlen) < 0)
+    if (aliases_store(db, d, err, errlen) < 0)
+        goto fail;
+    if (db_auditing(db)) {
+        /* as stored: the aliases normalized */
+        if (eg_db_dist_get(db, d->id, &after, err, errlen) != 1)
+            goto fail;
+        if (create)
+            db_audit_settings(eg_dist_fields, eg_dist_nfields, &after, sizeof(after), detail,
+                              sizeof(detail));
+        else
+            db_audit_changes(eg_dist_fields, eg_dist_nfields, &before, &after, detail,
+                             sizeof(detail));
+        if (db_audit(db, d->id, create ? "dist.add" : "dist.update", d->id, detail, err, errlen) <
+            0)
+            goto fail;
+    }
+    if (db_commit(db, err, errlen) < 0)
         goto fail;
     sqlite3_finalize(st);
     return 0;
 fail_sql:
-    fail_sql(db, err, errlen, "storing distribution");
+    db_fail_sql(db, err, errlen, "storing distribution");
 fail:
     sqlite3_finalize(st);
-    rollback(db);
-    return -1;
+    db_rollback(db);
+    return rc;
 }
 
 /* Runs a one-statement write with text parameters; returns changed rows or -1. */
-static int write_stmt(eg_db_t *db, const char *sql, const char *what, char *err, size_t errlen,
-                      int nparams, ...)
+int db_write_stmt(eg_db_t *db, const char *sql, const char *what, char *err, size_t errlen,
+                  int nparams, ...)
 {
-    sqlite3_stmt *st = prepare(db, sql, err, errlen);
+    sqlite3_stmt *st = db_prepare(db, sql, err, errlen);
     va_list ap;
     int rc;
     if (st == NULL)
@@ -760,7 +775,7 @@ static int write_stmt(eg_db_t *db, const char *sql, const char *what, char *err,
     rc = sqlite3_step(st);
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)
-        return fail_sql(db, err, errlen, what);
+        return db_fail_sql(db, err, errlen, what);
     return sqlite3_changes(db->sql);
 }
 
@@ -768,19 +783,19 @@ int eg_db_dist_rm(eg_db_t *db, const char *id, int force, char *err, size_t errl
 {
     sqlite3_stmt *st;
     int exists = 0, n_origins = 0, n_behaviors = 0, n;
-    if (begin(db, err, errlen) < 0)
+    if (db_begin(db, err, errlen) < 0)
         return -1;
-    st = prepare(db,
-                 "SELECT EXISTS (SELECT 1 FROM distributions WHERE id = ?1), "
-                 "(SELECT count(*) FROM origins WHERE dist_id = ?1), "
-                 "(SELECT count(*) FROM behaviors WHERE dist_id = ?1)",
-                 err, errlen);
+    st = db_prepare(db,
+                    "SELECT EXISTS (SELECT 1 FROM distributions WHERE id = ?1), "
+                    "(SELECT count(*) FROM origins WHERE dist_id = ?1), "
+                    "(SELECT count(*) FROM behaviors WHERE dist_id = ?1)",
+                    err, errlen);
     if (st == NULL)
         goto fail;
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_ROW) {
         sqlite3_finalize(st);
-        fail_sql(db, err, errlen, "reading distribution");
+        db_fail_sql(db, err, errlen, "reading distribution");
         goto fail;
     }
     exists = sqlite3_column_int(st, 0);
@@ -802,26 +817,33 @@ int eg_db_dist_rm(eg_db_t *db, const char *id, int force, char *err, size_t errl
                 n_behaviors == 1 ? "" : "s");
         goto fail;
     }
-    n = write_stmt(db, "DELETE FROM distributions WHERE id = ?", "removing distribution", err,
-                   errlen, 1, id);
+    n = db_write_stmt(db, "DELETE FROM distributions WHERE id = ?", "removing distribution", err,
+                      errlen, 1, id);
     if (n <= 0) {
         if (n == 0)
             eg_errf(err, errlen, "no distribution %s", id);
         goto fail;
     }
-    if (commit(db, err, errlen) < 0)
+    if (db_auditing(db)) {
+        char detail[128];
+        snprintf(detail, sizeof(detail), "with %d origin%s and %d behavior%s", n_origins,
+                 n_origins == 1 ? "" : "s", n_behaviors, n_behaviors == 1 ? "" : "s");
+        if (db_audit(db, id, "dist.rm", id, detail, err, errlen) < 0)
+            goto fail;
+    }
+    if (db_commit(db, err, errlen) < 0)
         goto fail;
     return 0;
 fail:
-    rollback(db);
+    db_rollback(db);
     return -1;
 }
 
 int eg_db_dist_generations(eg_db_t *db, eg_dist_gen_t **out, size_t *n, char *err,
                            size_t errlen)
 {
-    sqlite3_stmt *st = prepare(db, "SELECT id, generation FROM distributions ORDER BY id", err,
-                               errlen);
+    sqlite3_stmt *st =
+        db_prepare(db, "SELECT id, generation FROM distributions ORDER BY id", err, errlen);
     eg_dist_gen_t *v = NULL;
     size_t cnt = 0, cap = 0;
     int rc;
@@ -843,14 +865,14 @@ int eg_db_dist_generations(eg_db_t *db, eg_dist_gen_t **out, size_t *n, char *er
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE) {
         free(v);
-        return fail_sql(db, err, errlen, "reading distributions");
+        return db_fail_sql(db, err, errlen, "reading distributions");
     }
     *out = v;
     *n = cnt;
     return 0;
 }
 
-static int dist_must_exist(eg_db_t *db, const char *dist, char *err, size_t errlen)
+int db_dist_must_exist(eg_db_t *db, const char *dist, char *err, size_t errlen)
 {
     eg_dist_info_t d;
     int r = eg_db_dist_get(db, dist, &d, err, errlen);
@@ -868,15 +890,15 @@ int eg_db_origin_list(eg_db_t *db, const char *dist, eg_origin_t **out, size_t *
     sqlite3_stmt *st;
     void *arr = NULL;
     int rc;
-    if (dist_must_exist(db, dist, err, errlen) < 0)
+    if (db_dist_must_exist(db, dist, err, errlen) < 0)
         return -1; /* an empty list would read as "nothing there" */
     column_list(eg_origin_fields, eg_origin_nfields, cols, sizeof(cols), "");
-    snprintf(sql, sizeof(sql), "SELECT %s FROM origins WHERE dist_id = ? ORDER BY id", cols);
-    if ((st = prepare(db, sql, err, errlen)) == NULL)
+    snprintf(sql, sizeof(sql), "SELECT %s, rev FROM origins WHERE dist_id = ? ORDER BY id", cols);
+    if ((st = db_prepare(db, sql, err, errlen)) == NULL)
         return -1;
     sqlite3_bind_text(st, 1, dist, -1, SQLITE_STATIC);
-    rc = select_rows(db, st, eg_origin_fields, eg_origin_nfields, sizeof(eg_origin_t), &arr, n,
-                     err, errlen);
+    rc = select_rows(db, st, eg_origin_fields, eg_origin_nfields, sizeof(eg_origin_t),
+                     offsetof(eg_origin_t, rev), &arr, n, err, errlen);
     sqlite3_finalize(st);
     *out = arr;
     return rc;
@@ -912,9 +934,10 @@ static int behavior_insert(eg_db_t *db, const char *dist, const eg_behavior_t *b
 int eg_db_origin_put(eg_db_t *db, const char *dist, const eg_origin_t *o, int create, char *err,
                      size_t errlen)
 {
-    char cols[512], vals[512], qs[256], sql[1400];
+    char cols[512], vals[512], qs[256], sql[1400], detail[DB_DETAIL_MAX];
     sqlite3_stmt *st = NULL;
-    int idx;
+    eg_origin_t before, after;
+    int idx, r, rc = -1;
     if (eg_origin_validate(o, err, errlen) < 0)
         return -1;
     column_list(eg_origin_fields, eg_origin_nfields, cols, sizeof(cols), "");
@@ -923,18 +946,24 @@ int eg_db_origin_put(eg_db_t *db, const char *dist, const eg_origin_t *o, int cr
     if (create)
         snprintf(sql, sizeof(sql), "INSERT INTO origins (%s, dist_id) VALUES (%s)", cols, qs);
     else
-        snprintf(sql, sizeof(sql), "UPDATE origins SET %s WHERE dist_id = ? AND id = ?", vals);
-    if (begin(db, err, errlen) < 0)
+        snprintf(sql, sizeof(sql),
+                 "UPDATE origins SET %s WHERE dist_id = ? AND id = ? AND (? = 0 OR rev = ?)", vals);
+    if (db_begin(db, err, errlen) < 0)
         return -1;
-    if (dist_must_exist(db, dist, err, errlen) < 0)
+    if (db_dist_must_exist(db, dist, err, errlen) < 0)
         goto fail;
-    if ((st = prepare(db, sql, err, errlen)) == NULL)
+    if (!create && db_auditing(db) && eg_db_origin_get(db, dist, o->id, &before, err, errlen) < 0)
+        goto fail;
+    if ((st = db_prepare(db, sql, err, errlen)) == NULL)
         goto fail;
     if ((idx = bind_fields(st, 1, eg_origin_fields, eg_origin_nfields, o)) < 0)
         goto fail_sql;
     sqlite3_bind_text(st, idx, dist, -1, SQLITE_STATIC);
-    if (!create)
+    if (!create) {
         sqlite3_bind_text(st, idx + 1, o->id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, idx + 2, o->rev);
+        sqlite3_bind_int64(st, idx + 3, o->rev);
+    }
     if (sqlite3_step(st) != SQLITE_DONE) {
         if (sqlite3_extended_errcode(db->sql) == SQLITE_CONSTRAINT_PRIMARYKEY) {
             eg_errf(err, errlen, "origin %s already exists in distribution %s", o->id, dist);
@@ -943,12 +972,17 @@ int eg_db_origin_put(eg_db_t *db, const char *dist, const eg_origin_t *o, int cr
         goto fail_sql;
     }
     if (!create && sqlite3_changes(db->sql) == 0) {
-        eg_errf(err, errlen, "no origin %s in distribution %s", o->id, dist);
+        if ((r = eg_db_origin_get(db, dist, o->id, &after, err, errlen)) < 0)
+            goto fail;
+        if (r == 1)
+            rc = conflict(err, errlen, "origin", o->id);
+        else
+            eg_errf(err, errlen, "no origin %s in distribution %s", o->id, dist);
         goto fail;
     }
     if (create) {
         eg_behavior_t def, existing;
-        int r = eg_db_behavior_get(db, dist, "*", &existing, err, errlen);
+        r = eg_db_behavior_get(db, dist, "*", &existing, err, errlen);
         if (r < 0)
             goto fail;
         if (r == 0) {
@@ -960,48 +994,95 @@ int eg_db_origin_put(eg_db_t *db, const char *dist, const eg_origin_t *o, int cr
                 goto fail;
         }
     }
-    if (commit(db, err, errlen) < 0)
+    if (db_auditing(db)) {
+        if (eg_db_origin_get(db, dist, o->id, &after, err, errlen) != 1)
+            goto fail;
+        if (create)
+            db_audit_settings(eg_origin_fields, eg_origin_nfields, &after, sizeof(after), detail,
+                              sizeof(detail));
+        else
+            db_audit_changes(eg_origin_fields, eg_origin_nfields, &before, &after, detail,
+                             sizeof(detail));
+        if (db_audit(db, dist, create ? "origin.add" : "origin.update", o->id, detail, err,
+                     errlen) < 0)
+            goto fail;
+    }
+    if (db_commit(db, err, errlen) < 0)
         goto fail;
     sqlite3_finalize(st);
     return 0;
 fail_sql:
-    fail_sql(db, err, errlen, "storing origin");
+    db_fail_sql(db, err, errlen, "storing origin");
 fail:
     sqlite3_finalize(st);
-    rollback(db);
-    return -1;
+    db_rollback(db);
+    return rc;
 }
 
+/* In one transaction, so no behavior can come to target the origin between the check and the
+ * delete (the foreign key would refuse the delete then, with SQLite's words, not these). */
 int eg_db_origin_rm(eg_db_t *db, const char *dist, const char *id, char *err, size_t errlen)
 {
-    sqlite3_stmt *st;
-    char users[512] = "";
+    sqlite3_stmt *st = NULL;
+    char users[512] = "", detail[DB_DETAIL_MAX], domain[EG_NAME_MAX];
     size_t used = 0;
-    int n;
-    st = prepare(db,
-                 "SELECT path_pattern FROM behaviors WHERE dist_id = ? AND origin_id = ? "
-                 "ORDER BY precedence",
-                 err, errlen);
-    if (st == NULL)
+    int n, rc;
+    if (db_begin(db, err, errlen) < 0)
         return -1;
+    st = db_prepare(db,
+                    "SELECT path_pattern FROM behaviors WHERE dist_id = ? AND origin_id = ? "
+                    "ORDER BY precedence",
+                    err, errlen);
+    if (st == NULL)
+        goto fail;
     sqlite3_bind_text(st, 1, dist, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
-    while (sqlite3_step(st) == SQLITE_ROW && used < sizeof(users))
-        used += (size_t)snprintf(users + used, sizeof(users) - used, "%s%s", used ? ", " : "",
-                                 (const char *)sqlite3_column_text(st, 0));
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (used < sizeof(users))
+            used += (size_t)snprintf(users + used, sizeof(users) - used, "%s%s", used ? ", " : "",
+                                     (const char *)sqlite3_column_text(st, 0));
+    }
     sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        db_fail_sql(db, err, errlen, "reading behaviors");
+        goto fail;
+    }
     if (used) {
         eg_errf(err, errlen, "origin %s is the target of behavior(s) %s; point them elsewhere first",
                 id, users);
-        return -1;
+        goto fail;
     }
-    n = write_stmt(db, "DELETE FROM origins WHERE dist_id = ? AND id = ?", "removing origin", err,
-                   errlen, 2, dist, id);
-    if (n == 0) {
+    st = db_prepare(db, "SELECT domain FROM origins WHERE dist_id = ? AND id = ?", err, errlen);
+    if (st == NULL)
+        goto fail;
+    sqlite3_bind_text(st, 1, dist, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    snprintf(domain, sizeof(domain), "%s",
+             rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : "");
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        db_fail_sql(db, err, errlen, "reading origin");
+        goto fail;
+    }
+    n = rc == SQLITE_ROW ? db_write_stmt(db, "DELETE FROM origins WHERE dist_id = ? AND id = ?",
+                                         "removing origin", err, errlen, 2, dist, id)
+                         : 0;
+    if (n == 0)
         eg_errf(err, errlen, "no origin %s in distribution %s", id, dist);
-        return -1;
+    if (n <= 0)
+        goto fail;
+    if (db_auditing(db)) {
+        snprintf(detail, sizeof(detail), "domain: %s", domain);
+        if (db_audit(db, dist, "origin.rm", id, detail, err, errlen) < 0)
+            goto fail;
     }
-    return n < 0 ? -1 : 0;
+    if (db_commit(db, err, errlen) < 0)
+        goto fail;
+    return 0;
+fail:
+    db_rollback(db);
+    return -1;
 }
 
 /* --- behaviors ------------------------------------------------------------------------ */
@@ -1013,16 +1094,16 @@ int eg_db_behavior_list(eg_db_t *db, const char *dist, eg_behavior_t **out, size
     sqlite3_stmt *st;
     void *arr = NULL;
     int rc;
-    if (dist_must_exist(db, dist, err, errlen) < 0)
+    if (db_dist_must_exist(db, dist, err, errlen) < 0)
         return -1; /* an empty list would read as "nothing there" */
     column_list(eg_behavior_fields, eg_behavior_nfields, cols, sizeof(cols), "");
     snprintf(sql, sizeof(sql),
-             "SELECT %s, precedence FROM behaviors WHERE dist_id = ? ORDER BY precedence", cols);
-    if ((st = prepare(db, sql, err, errlen)) == NULL)
+             "SELECT %s, rev FROM behaviors WHERE dist_id = ? ORDER BY precedence", cols);
+    if ((st = db_prepare(db, sql, err, errlen)) == NULL)
         return -1;
     sqlite3_bind_text(st, 1, dist, -1, SQLITE_STATIC);
-    rc = select_rows(db, st, eg_behavior_fields, eg_behavior_nfields, sizeof(eg_behavior_t), &arr,
-                     n, err, errlen);
+    rc = select_rows(db, st, eg_behavior_fields, eg_behavior_nfields, sizeof(eg_behavior_t),
+                     offsetof(eg_behavior_t, rev), &arr, n, err, errlen);
     sqlite3_finalize(st);
     *out = arr;
     /* precedence is not a settings field; number them by position */
@@ -1052,7 +1133,7 @@ static int behavior_error(eg_db_t *db, const char *dist, const eg_behavior_t *b,
         eg_errf(err, errlen, "no origin %s in distribution %s (egctl origin list shows them)",
                 b->origin_id, dist);
     else
-        fail_sql(db, err, errlen, "storing behavior");
+        db_fail_sql(db, err, errlen, "storing behavior");
     return -1;
 }
 
@@ -1068,7 +1149,7 @@ static int behavior_insert(eg_db_t *db, const char *dist, const eg_behavior_t *b
     placeholders(eg_behavior_fields, eg_behavior_nfields, 2, qs, sizeof(qs));
     snprintf(sql, sizeof(sql), "INSERT INTO behaviors (%s, dist_id, precedence) VALUES (%s)",
              cols, qs);
-    if ((st = prepare(db, sql, err, errlen)) == NULL)
+    if ((st = db_prepare(db, sql, err, errlen)) == NULL)
         return -1;
     idx = bind_fields(st, 1, eg_behavior_fields, eg_behavior_nfields, b);
     sqlite3_bind_text(st, idx, dist, -1, SQLITE_STATIC);
@@ -1078,46 +1159,61 @@ static int behavior_insert(eg_db_t *db, const char *dist, const eg_behavior_t *b
     return rc;
 }
 
-/* Rewrites precedences 0..n-1 in the order of patterns[]. */
-static int renumber(eg_db_t *db, const char *dist, eg_behavior_t *order, size_t n, char *err,
-                    size_t errlen)
+/* Rewrites precedences 0..n-1 in the order of patterns[] ("*" skipped). A row already in its
+ * place is left alone, so an add or a move writes only the rows it shifts. */
+static int renumber_patterns(eg_db_t *db, const char *dist, const char *const *patterns, size_t n,
+                             char *err, size_t errlen)
 {
-    sqlite3_stmt *st = prepare(
-        db, "UPDATE behaviors SET precedence = ? WHERE dist_id = ? AND path_pattern = ?", err,
-        errlen);
+    sqlite3_stmt *st = db_prepare(db,
+                                  "UPDATE behaviors SET precedence = ?1 WHERE dist_id = ?2 AND "
+                                  "path_pattern = ?3 AND precedence <> ?1",
+                                  err, errlen);
     int pos = 0;
     if (st == NULL)
         return -1;
     for (size_t i = 0; i < n; i++) {
-        if (strcmp(order[i].path_pattern, "*") == 0)
+        if (strcmp(patterns[i], "*") == 0)
             continue;
         sqlite3_reset(st);
         sqlite3_bind_int(st, 1, pos++);
         sqlite3_bind_text(st, 2, dist, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, order[i].path_pattern, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, patterns[i], -1, SQLITE_STATIC);
         if (sqlite3_step(st) != SQLITE_DONE) {
             sqlite3_finalize(st);
-            return fail_sql(db, err, errlen, "reordering behaviors");
+            return db_fail_sql(db, err, errlen, "reordering behaviors");
         }
     }
     sqlite3_finalize(st);
     return 0;
 }
 
+static int renumber(eg_db_t *db, const char *dist, const eg_behavior_t *order, size_t n, char *err,
+                    size_t errlen)
+{
+    const char **patterns = eg_calloc(n, sizeof(*patterns));
+    int rc;
+    for (size_t i = 0; i < n; i++)
+        patterns[i] = order[i].path_pattern;
+    rc = renumber_patterns(db, dist, patterns, n, err, errlen);
+    free(patterns);
+    return rc;
+}
+
 int eg_db_behavior_add(eg_db_t *db, const char *dist, const eg_behavior_t *b, int at, char *err,
                        size_t errlen)
 {
-    eg_behavior_t *all = NULL, *order = NULL;
+    eg_behavior_t *all = NULL, *order = NULL, added;
     size_t n = 0, nondef;
+    char detail[DB_DETAIL_MAX], object[EG_PATH_MAX + 32];
     if (strcmp(b->path_pattern, "*") == 0) {
         eg_errf(err, errlen,
                 "the default behavior (*) exists with the distribution's first origin; change it "
                 "with: egctl behavior set '*' ...");
         return -1;
     }
-    if (begin(db, err, errlen) < 0)
+    if (db_begin(db, err, errlen) < 0)
         return -1;
-    if (dist_must_exist(db, dist, err, errlen) < 0)
+    if (db_dist_must_exist(db, dist, err, errlen) < 0)
         goto fail;
     if (eg_db_behavior_list(db, dist, &all, &n, err, errlen) < 0)
         goto fail;
@@ -1135,7 +1231,18 @@ int eg_db_behavior_add(eg_db_t *db, const char *dist, const eg_behavior_t *b, in
     memcpy(order, all, (size_t)at * sizeof(*order));
     order[at] = *b;
     memcpy(order + at + 1, all + at, (n - (size_t)at) * sizeof(*order));
-    if (renumber(db, dist, order, n + 1, err, errlen) < 0 || commit(db, err, errlen) < 0)
+    if (renumber(db, dist, order, n + 1, err, errlen) < 0)
+        goto fail;
+    if (db_auditing(db)) {
+        if (eg_db_behavior_get(db, dist, b->path_pattern, &added, err, errlen) != 1)
+            goto fail;
+        db_audit_settings(eg_behavior_fields, eg_behavior_nfields, &added, sizeof(added), detail,
+                          sizeof(detail));
+        snprintf(object, sizeof(object), "%s", b->path_pattern);
+        if (db_audit(db, dist, "behavior.add", object, detail, err, errlen) < 0)
+            goto fail;
+    }
+    if (db_commit(db, err, errlen) < 0)
         goto fail;
     free(all);
     free(order);
@@ -1143,33 +1250,64 @@ int eg_db_behavior_add(eg_db_t *db, const char *dist, const eg_behavior_t *b, in
 fail:
     free(all);
     free(order);
-    rollback(db);
+    db_rollback(db);
     return -1;
 }
 
 int eg_db_behavior_update(eg_db_t *db, const char *dist, const eg_behavior_t *b, char *err,
                           size_t errlen)
 {
-    char vals[512], sql[1200];
-    sqlite3_stmt *st;
-    int idx, rc;
+    char vals[512], sql[1200], detail[DB_DETAIL_MAX];
+    sqlite3_stmt *st = NULL;
+    eg_behavior_t before, after;
+    int idx, r, rc = -1;
     if (eg_behavior_validate(b, err, errlen) < 0)
         return -1;
     column_list(eg_behavior_fields, eg_behavior_nfields, vals, sizeof(vals), " = ?");
-    snprintf(sql, sizeof(sql), "UPDATE behaviors SET %s WHERE dist_id = ? AND path_pattern = ?",
+    snprintf(sql, sizeof(sql),
+             "UPDATE behaviors SET %s WHERE dist_id = ? AND path_pattern = ? AND "
+             "(? = 0 OR rev = ?)",
              vals);
-    if ((st = prepare(db, sql, err, errlen)) == NULL)
+    if (db_begin(db, err, errlen) < 0)
         return -1;
+    if (db_auditing(db) && eg_db_behavior_get(db, dist, b->path_pattern, &before, err, errlen) < 0)
+        goto fail;
+    if ((st = db_prepare(db, sql, err, errlen)) == NULL)
+        goto fail;
     idx = bind_fields(st, 1, eg_behavior_fields, eg_behavior_nfields, b);
     sqlite3_bind_text(st, idx, dist, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, idx + 1, b->path_pattern, -1, SQLITE_STATIC);
-    rc = sqlite3_step(st) == SQLITE_DONE ? 0 : behavior_error(db, dist, b, err, errlen);
-    sqlite3_finalize(st);
-    if (rc == 0 && sqlite3_changes(db->sql) == 0) {
-        eg_errf(err, errlen, "no behavior with path pattern %s in distribution %s",
-                b->path_pattern, dist);
-        return -1;
+    sqlite3_bind_int64(st, idx + 2, b->rev);
+    sqlite3_bind_int64(st, idx + 3, b->rev);
+    if (sqlite3_step(st) != SQLITE_DONE) {
+        behavior_error(db, dist, b, err, errlen);
+        goto fail;
     }
+    if (sqlite3_changes(db->sql) == 0) {
+        if ((r = eg_db_behavior_get(db, dist, b->path_pattern, &after, err, errlen)) < 0)
+            goto fail;
+        if (r == 1)
+            rc = conflict(err, errlen, "behavior", b->path_pattern);
+        else
+            eg_errf(err, errlen, "no behavior with path pattern %s in distribution %s",
+                    b->path_pattern, dist);
+        goto fail;
+    }
+    if (db_auditing(db)) {
+        if (eg_db_behavior_get(db, dist, b->path_pattern, &after, err, errlen) != 1)
+            goto fail;
+        db_audit_changes(eg_behavior_fields, eg_behavior_nfields, &before, &after, detail,
+                         sizeof(detail));
+        if (db_audit(db, dist, "behavior.update", b->path_pattern, detail, err, errlen) < 0)
+            goto fail;
+    }
+    if (db_commit(db, err, errlen) < 0)
+        goto fail;
+    sqlite3_finalize(st);
+    return 0;
+fail:
+    sqlite3_finalize(st);
+    db_rollback(db);
     return rc;
 }
 
@@ -1178,11 +1316,12 @@ int eg_db_behavior_move(eg_db_t *db, const char *dist, const char *pattern, int 
 {
     eg_behavior_t *all = NULL, moving;
     size_t n = 0, from = (size_t)-1, nondef;
+    char detail[64];
     if (strcmp(pattern, "*") == 0) {
         eg_errf(err, errlen, "the default behavior (*) is always evaluated last; it cannot move");
         return -1;
     }
-    if (begin(db, err, errlen) < 0)
+    if (db_begin(db, err, errlen) < 0)
         return -1;
     if (eg_db_behavior_list(db, dist, &all, &n, err, errlen) < 0)
         goto fail;
@@ -1203,43 +1342,143 @@ int eg_db_behavior_move(eg_db_t *db, const char *dist, const char *pattern, int 
     memmove(all + from, all + from + 1, (n - from - 1) * sizeof(*all));
     memmove(all + to + 1, all + to, (n - 1 - (size_t)to) * sizeof(*all));
     all[to] = moving;
-    if (renumber(db, dist, all, n, err, errlen) < 0 || commit(db, err, errlen) < 0)
+    if (renumber(db, dist, all, n, err, errlen) < 0)
+        goto fail;
+    snprintf(detail, sizeof(detail), "position: %zu -> %d", from, to);
+    if (db_audit(db, dist, "behavior.move", pattern, detail, err, errlen) < 0 ||
+        db_commit(db, err, errlen) < 0)
         goto fail;
     free(all);
     return 0;
 fail:
     free(all);
-    rollback(db);
+    db_rollback(db);
     return -1;
 }
 
 int eg_db_behavior_rm(eg_db_t *db, const char *dist, const char *pattern, char *err,
                       size_t errlen)
 {
-    eg_behavior_t *all = NULL;
+    eg_behavior_t *all = NULL, gone;
     size_t n = 0;
+    char detail[EG_ID_MAX + 16];
     int r;
     if (strcmp(pattern, "*") == 0) {
         eg_errf(err, errlen, "the default behavior (*) cannot be deleted");
         return -1;
     }
-    if (begin(db, err, errlen) < 0)
+    if (db_begin(db, err, errlen) < 0)
         return -1;
-    r = write_stmt(db, "DELETE FROM behaviors WHERE dist_id = ? AND path_pattern = ?",
-                   "removing behavior", err, errlen, 2, dist, pattern);
+    r = db_auditing(db) ? eg_db_behavior_get(db, dist, pattern, &gone, err, errlen) : 1;
+    if (r < 0)
+        goto fail;
+    if (r == 1)
+        r = db_write_stmt(db, "DELETE FROM behaviors WHERE dist_id = ? AND path_pattern = ?",
+                          "removing behavior", err, errlen, 2, dist, pattern);
     if (r == 0)
         eg_errf(err, errlen, "no behavior with path pattern %s in distribution %s", pattern, dist);
     if (r <= 0)
         goto fail;
     if (eg_db_behavior_list(db, dist, &all, &n, err, errlen) < 0 ||
-        renumber(db, dist, all, n, err, errlen) < 0 || commit(db, err, errlen) < 0)
+        renumber(db, dist, all, n, err, errlen) < 0)
+        goto fail;
+    if (db_auditing(db)) {
+        snprintf(detail, sizeof(detail), "origin: %s", gone.origin_id);
+        if (db_audit(db, dist, "behavior.rm", pattern, detail, err, errlen) < 0)
+            goto fail;
+    }
+    if (db_commit(db, err, errlen) < 0)
         goto fail;
     free(all);
     return 0;
 fail:
     free(all);
-    rollback(db);
+    db_rollback(db);
     return -1;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Whether order holds each of base's n patterns once: sorted, both are the same list (and
+ * base has no pattern twice). */
+static int is_permutation(const char *const *base, const char *const *order, size_t n)
+{
+    const char **a = eg_calloc(n, sizeof(*a)), **b = eg_calloc(n, sizeof(*b));
+    int same = 1;
+    memcpy(a, base, n * sizeof(*a));
+    memcpy(b, order, n * sizeof(*b));
+    qsort(a, n, sizeof(*a), cmp_str);
+    qsort(b, n, sizeof(*b), cmp_str);
+    for (size_t i = 0; i < n && same; i++)
+        same = strcmp(a[i], b[i]) == 0 && (i == 0 || strcmp(a[i - 1], a[i]) != 0);
+    free(a);
+    free(b);
+    return same;
+}
+
+int eg_db_behavior_reorder(eg_db_t *db, const char *dist, const char *const *base,
+                           const char *const *order, size_t n, char *err, size_t errlen)
+{
+    eg_behavior_t *all = NULL;
+    size_t stored = 0, used = 0;
+    char detail[DB_DETAIL_MAX], scratch[4 * DB_DETAIL_MAX];
+    int rc = -1, same = 1;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(order[i], "*") == 0 || strcmp(base[i], "*") == 0) {
+            eg_errf(err, errlen,
+                    "the default behavior (*) is always evaluated last; it is not "
+                    "part of the order");
+            return -1;
+        }
+    if (!is_permutation(base, order, n)) {
+        eg_errf(err, errlen,
+                "the new order must hold each of the distribution's behaviors "
+                "exactly once");
+        return -1;
+    }
+    if (db_begin(db, err, errlen) < 0)
+        return -1;
+    if (eg_db_behavior_list(db, dist, &all, &stored, err, errlen) < 0)
+        goto fail;
+    /* the default "*" is the last one listed */
+    if ((stored ? stored - 1 : 0) != n) {
+        same = 0;
+    } else {
+        for (size_t i = 0; i < n && same; i++)
+            same = strcmp(all[i].path_pattern, base[i]) == 0;
+    }
+    if (!same) {
+        eg_errf(err, errlen,
+                "the order of behaviors in distribution %s changed since you opened it (by "
+                "another editor); nothing was saved",
+                dist);
+        rc = EG_DB_CONFLICT;
+        goto fail;
+    }
+    for (size_t i = 0; i < n && same; i++)
+        same = strcmp(base[i], order[i]) == 0;
+    if (!same) {
+        if (renumber_patterns(db, dist, order, n, err, errlen) < 0)
+            goto fail;
+        scratch[0] = '\0';
+        for (size_t i = 0; i < n && used < sizeof(scratch); i++)
+            used += (size_t)snprintf(scratch + used, sizeof(scratch) - used, "%s%s", i ? ", " : "",
+                                     order[i]);
+        db_audit_fit(detail, sizeof(detail), scratch);
+        if (db_audit(db, dist, "behavior.reorder", "", detail, err, errlen) < 0)
+            goto fail;
+    }
+    if (db_commit(db, err, errlen) < 0)
+        goto fail;
+    free(all);
+    return 0;
+fail:
+    free(all);
+    db_rollback(db);
+    return rc;
 }
 
 /* --- the whole configuration, for the policy worker ----------------------------------- */
@@ -1252,7 +1491,7 @@ int eg_db_config_load(eg_db_t *db, eg_config_t **out, char *err, size_t errlen)
 
     *out = NULL;
     /* one read transaction, so the snapshot is consistent */
-    if (exec(db, "BEGIN", err, errlen) < 0)
+    if (db_exec(db, "BEGIN", err, errlen) < 0)
         goto fail;
     if (eg_db_config_version(db, &c->version, err, errlen) < 0 ||
         eg_db_dist_list(db, &infos, &n, err, errlen) < 0)
@@ -1266,13 +1505,13 @@ int eg_db_config_load(eg_db_t *db, eg_config_t **out, char *err, size_t errlen)
             eg_db_behavior_list(db, d->info.id, &d->behaviors, &d->n_behaviors, err, errlen) < 0)
             goto fail;
     }
-    exec(db, "COMMIT", NULL, 0);
+    db_exec(db, "COMMIT", NULL, 0);
     free(infos);
     eg_config_index(c);
     *out = c;
     return 0;
 fail:
-    rollback(db);
+    db_rollback(db);
     free(infos);
     eg_config_free(c);
     return -1;
@@ -1285,14 +1524,14 @@ int eg_db_invalidation_create(eg_db_t *db, const char *dist, const char *const *
                               size_t errlen)
 {
     sqlite3_stmt *st = NULL;
-    if (begin(db, err, errlen) < 0)
+    if (db_begin(db, err, errlen) < 0)
         return -1;
-    if (dist_must_exist(db, dist, err, errlen) < 0)
+    if (db_dist_must_exist(db, dist, err, errlen) < 0)
         goto fail;
-    st = prepare(db,
-                 "INSERT INTO invalidations (dist_id, caller_reference, created_at) "
-                 "VALUES (?, ?, strftime('%s', 'now'))",
-                 err, errlen);
+    st = db_prepare(db,
+                    "INSERT INTO invalidations (dist_id, caller_reference, created_at) "
+                    "VALUES (?, ?, strftime('%s', 'now'))",
+                    err, errlen);
     if (st == NULL)
         goto fail;
     sqlite3_bind_text(st, 1, dist, -1, SQLITE_STATIC);
@@ -1302,14 +1541,15 @@ int eg_db_invalidation_create(eg_db_t *db, const char *dist, const char *const *
             eg_errf(err, errlen, "caller reference %s was used already in distribution %s",
                     caller_reference, dist);
         else
-            fail_sql(db, err, errlen, "storing invalidation");
+            db_fail_sql(db, err, errlen, "storing invalidation");
         goto fail;
     }
     *id = sqlite3_last_insert_rowid(db->sql);
     sqlite3_finalize(st);
-    st = prepare(db, "INSERT OR IGNORE INTO invalidation_paths (invalidation_id, path) "
-                     "VALUES (?, ?)",
-                 err, errlen);
+    st = db_prepare(db,
+                    "INSERT OR IGNORE INTO invalidation_paths (invalidation_id, path) "
+                    "VALUES (?, ?)",
+                    err, errlen);
     if (st == NULL)
         goto fail;
     for (size_t i = 0; i < n; i++) {
@@ -1317,15 +1557,28 @@ int eg_db_invalidation_create(eg_db_t *db, const char *dist, const char *const *
         sqlite3_bind_int64(st, 1, *id);
         sqlite3_bind_text(st, 2, paths[i], -1, SQLITE_STATIC);
         if (sqlite3_step(st) != SQLITE_DONE) {
-            fail_sql(db, err, errlen, "storing invalidation path");
+            db_fail_sql(db, err, errlen, "storing invalidation path");
             goto fail;
         }
     }
     sqlite3_finalize(st);
-    return commit(db, err, errlen) < 0 ? (rollback(db), -1) : 0;
+    st = NULL;
+    if (db_auditing(db)) {
+        char detail[DB_DETAIL_MAX], scratch[4 * DB_DETAIL_MAX], object[32];
+        size_t used = 0;
+        scratch[0] = '\0';
+        for (size_t i = 0; i < n && used < sizeof(scratch); i++)
+            used += (size_t)snprintf(scratch + used, sizeof(scratch) - used, "%s%s",
+                                     i ? " " : "paths: ", paths[i]);
+        db_audit_fit(detail, sizeof(detail), scratch);
+        snprintf(object, sizeof(object), "%lld", *id);
+        if (db_audit(db, dist, "invalidation.create", object, detail, err, errlen) < 0)
+            goto fail;
+    }
+    return db_commit(db, err, errlen) < 0 ? (db_rollback(db), -1) : 0;
 fail:
     sqlite3_finalize(st);
-    rollback(db);
+    db_rollback(db);
     return -1;
 }
 
@@ -1343,16 +1596,15 @@ int eg_db_invalidation_list(eg_db_t *db, const char *dist, int pending_only,
                             eg_invalidation_t **out, size_t *n, char *err, size_t errlen)
 {
     sqlite3_stmt *st;
-    if (dist && dist_must_exist(db, dist, err, errlen) < 0)
+    if (dist && db_dist_must_exist(db, dist, err, errlen) < 0)
         return -1;
-    st = prepare(
-        db,
-        "SELECT i.id, i.dist_id, i.caller_reference, i.status, i.created_at, "
-        "ifnull(i.completed_at, 0), p.path FROM invalidations i "
-        "LEFT JOIN invalidation_paths p ON p.invalidation_id = i.id "
-        "WHERE (?1 IS NULL OR i.dist_id = ?1) AND (?2 = 0 OR i.status = 'InProgress') "
-        "ORDER BY i.id, p.path",
-        err, errlen);
+    st = db_prepare(db,
+                    "SELECT i.id, i.dist_id, i.caller_reference, i.status, i.created_at, "
+                    "ifnull(i.completed_at, 0), p.path FROM invalidations i "
+                    "LEFT JOIN invalidation_paths p ON p.invalidation_id = i.id "
+                    "WHERE (?1 IS NULL OR i.dist_id = ?1) AND (?2 = 0 OR i.status = 'InProgress') "
+                    "ORDER BY i.id, p.path",
+                    err, errlen);
     eg_invalidation_t *v = NULL;
     size_t cnt = 0, cap = 0;
     int rc;
@@ -1388,7 +1640,7 @@ int eg_db_invalidation_list(eg_db_t *db, const char *dist, int pending_only,
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE) {
         eg_db_invalidations_free(v, cnt);
-        return fail_sql(db, err, errlen, "reading invalidations");
+        return db_fail_sql(db, err, errlen, "reading invalidations");
     }
     *out = v;
     *n = cnt;
@@ -1399,10 +1651,10 @@ int eg_db_invalidation_complete(eg_db_t *db, long long id, char *err, size_t err
 {
     char idbuf[32];
     snprintf(idbuf, sizeof(idbuf), "%lld", id);
-    return write_stmt(db,
-                      "UPDATE invalidations SET status = 'Completed', "
-                      "completed_at = strftime('%s', 'now') WHERE id = CAST(? AS INTEGER)",
-                      "completing invalidation", err, errlen, 1, idbuf) < 0
+    return db_write_stmt(db,
+                         "UPDATE invalidations SET status = 'Completed', "
+                         "completed_at = strftime('%s', 'now') WHERE id = CAST(? AS INTEGER)",
+                         "completing invalidation", err, errlen, 1, idbuf) < 0
                ? -1
                : 0;
 }

@@ -56,7 +56,9 @@ typedef struct {
     char origin_headers[EG_NAME_LIST_MAX]; /* "none", "all-viewer" or header names */
     char origin_cookies[EG_NAME_LIST_MAX]; /* "none", "all" or cookie names */
     int precedence; /* evaluation order among non-default behaviors, 0 first */
-    long long rev;  /* as eg_origin_t.rev */
+    /* as eg_origin_t.rev; a change of precedence alone (an add, move or reorder of others)
+     * does not bump it: eg_db_behavior_reorder guards the order */
+    long long rev;
 } eg_behavior_t;
 
 typedef struct {

@@ -65,6 +65,7 @@ int eg_db_origin_get(eg_db_t *db, const char *dist, const char *id, eg_origin_t 
  * none yet); create=0 replaces the row. */
 int eg_db_origin_put(eg_db_t *db, const char *dist, const eg_origin_t *o, int create, char *err,
                      size_t errlen);
+/* Refused, naming them, while behaviors target the origin. */
 int eg_db_origin_rm(eg_db_t *db, const char *dist, const char *id, char *err, size_t errlen);
 int eg_db_origin_list(eg_db_t *db, const char *dist, eg_origin_t **out, size_t *n, char *err,
                       size_t errlen);
