@@ -1,0 +1,56 @@
+/* The console's form and cookie decoding and its escaping writer (web.h). */
+#include "edgegate/web.h"
+#include "tap.h"
+
+static void form(const char *in, int want_rc, size_t want_n, const char *name, const char *value)
+{
+    eg_web_kvs_t kv = {0};
+    int rc = eg_web_form_parse(in, strlen(in), 8, &kv);
+    ok(rc == want_rc && kv.n == want_n, "form '%s': rc %d, %zu pairs", in, rc, kv.n);
+    if (name)
+        is_str(eg_web_get(&kv, name), value, "  %s = '%s'", name, value);
+    eg_web_kvs_free(&kv);
+}
+
+int main(void)
+{
+    char out[64];
+    eg_buf_t b = {0};
+
+    form("a=1&b=x+y%21", 0, 2, "b", "x y!");
+    form("a=1&&b=2&", 0, 2, "a", "1");
+    form("flag", 0, 1, "flag", "");
+    form("a=%2", -1, 0, NULL, NULL);     /* cut escape */
+    form("a=%zz", -1, 0, NULL, NULL);    /* not hex */
+    form("a=x%00y", -1, 0, NULL, NULL);  /* a NUL byte */
+    form("a=%", -1, 0, NULL, NULL);
+    form("p=%2Fimg%2F%2A%0A%2Fa", 0, 1, "p", "/img/*\n/a");
+    form("1&2&3&4&5&6&7&8&9", -1, 0, NULL, NULL); /* more than 8 pairs */
+    form("", 0, 0, NULL, NULL);
+
+    ok(eg_web_cookie("a=1; eg_session=tok; b=2", "eg_session", out, sizeof(out)) == 1 &&
+           strcmp(out, "tok") == 0, "a cookie among others");
+    ok(eg_web_cookie("xeg_session=bad; eg_session=good", "eg_session", out, sizeof(out)) == 1 &&
+           strcmp(out, "good") == 0, "a name that only ends the same is not it");
+    ok(eg_web_cookie("eg_session=\"q\"", "eg_session", out, sizeof(out)) == 1 &&
+           strcmp(out, "q") == 0, "a quoted value");
+    ok(eg_web_cookie("a=1", "eg_session", out, sizeof(out)) == 0, "absent");
+    ok(eg_web_cookie(NULL, "eg_session", out, sizeof(out)) == 0, "no Cookie field");
+    ok(eg_web_cookie("eg_session=0123456789", "eg_session", out, 4) == 0, "too long for out");
+
+    eg_web_printf(&b, "<a href=\"/d/%u\" title=\"%s\">%s</a>%r %d %D %%", "a b/<x>",
+                  "\"quoted\" & 'single'", "<script>alert(1)</script>", "<br>", -5,
+                  (long long)1 << 40);
+    is_str(b.data,
+           "<a href=\"/d/a%20b%2F%3Cx%3E\" title=\"&quot;quoted&quot; &amp; &#39;single&#39;\">"
+           "&lt;script&gt;alert(1)&lt;/script&gt;</a><br> -5 1099511627776 %",
+           "the writer escapes %%s, encodes %%u, leaves %%r");
+    b.len = 0;
+    eg_web_printf(&b, "[%s]", "tab\there\x01\x7f\nnl");
+    is_str(b.data, "[tab\there\nnl]", "control characters but tab and newline are dropped");
+    b.len = 0;
+    eg_web_printf(&b, "[%s]", (const char *)NULL);
+    is_str(b.data, "[]", "NULL prints nothing");
+    eg_buf_free(&b);
+    return done();
+}
