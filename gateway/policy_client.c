@@ -1,7 +1,7 @@
-/* Spawning, supervising and stopping policy workers. Each spawned worker gets its own
- * listening socket, kept open here across restarts, so requests queued while a worker
- * restarts are served by its successor. Slot k of the connection pool talks to worker k;
- * policy_ask.c does the talking. */
+/* Spawning, supervising and stopping workers (edgegate-policy, or the admin console's). Each
+ * spawned worker gets its own listening socket, kept open here across restarts, so requests
+ * queued while a worker restarts are served by its successor. Slot k of the connection pool
+ * talks to worker k; policy_ask.c does the talking. */
 #include <pthread.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -40,7 +40,7 @@ static int spawn(eg_policy_pool_t *p, int k)
     slot_t *s = &p->slots[k];
     pid_t pid = fork();
     if (pid < 0) {
-        eg_log_error("policy worker %d: fork: %s", k, strerror(errno));
+        eg_log_error("%s worker %d: fork: %s", p->name, k, strerror(errno));
         return -1;
     }
     if (pid == 0) {
@@ -78,11 +78,11 @@ static void *supervise(void *arg)
             int status;
             if (s->pid > 0 && waitpid(s->pid, &status, WNOHANG) == s->pid) {
                 if (WIFSIGNALED(status))
-                    eg_log_error("policy worker %d (pid %d) killed by signal %d; restarting", k,
-                                 (int)s->pid, WTERMSIG(status));
+                    eg_log_error("%s worker %d (pid %d) killed by signal %d; restarting",
+                                 p->name, k, (int)s->pid, WTERMSIG(status));
                 else
-                    eg_log_error("policy worker %d (pid %d) exited with status %d; restarting",
-                                 k, (int)s->pid, WEXITSTATUS(status));
+                    eg_log_error("%s worker %d (pid %d) exited with status %d; restarting",
+                                 p->name, k, (int)s->pid, WEXITSTATUS(status));
                 s->pid = 0;
             }
             /* a worker that dies at once is not restarted more than once a second */
@@ -106,6 +106,8 @@ int eg_policy_pool_start(const eg_policy_opts_t *o, eg_policy_pool_t **out, char
     eg_policy_pool_t *p = eg_calloc(1, sizeof(*p));
     pthread_condattr_t ca;
     p->o = *o;
+    p->name = o->name ? o->name : "policy";
+    p->max_answer = o->max_answer ? o->max_answer : EG_POLICY_MAX_ANSWER;
     p->n = o->workers > 0 ? o->workers : 1;
     p->slots = eg_calloc((size_t)p->n, sizeof(*p->slots));
     pthread_mutex_init(&p->lock, NULL);
@@ -132,21 +134,21 @@ int eg_policy_pool_start(const eg_policy_opts_t *o, eg_policy_pool_t **out, char
     p->worker_bin = eg_strdup(o->worker_bin);
     p->db_path = eg_strdup(o->db_path);
     if (access(p->worker_bin, X_OK) < 0) {
-        eg_errf(err, errlen, "policy worker %s: %s", p->worker_bin, strerror(errno));
+        eg_errf(err, errlen, "%s worker %s: %s", p->name, p->worker_bin, strerror(errno));
         goto fail;
     }
     for (int k = 0; k < p->n; k++) {
         slot_t *s = &p->slots[k];
-        snprintf(s->path, sizeof(s->path), "%s/policy-%d.sock", o->run_dir, k);
+        snprintf(s->path, sizeof(s->path), "%s/%s-%d.sock", o->run_dir, p->name, k);
         if ((s->lfd = listen_unix(s->path, err, errlen)) < 0)
             goto fail;
         if (spawn(p, k) < 0) {
-            eg_errf(err, errlen, "cannot start policy worker %d", k);
+            eg_errf(err, errlen, "cannot start %s worker %d", p->name, k);
             goto fail;
         }
     }
     if (pthread_create(&p->supervisor, NULL, supervise, p) != 0) {
-        eg_errf(err, errlen, "cannot start the worker supervisor");
+        eg_errf(err, errlen, "cannot start the %s worker supervisor", p->name);
         goto fail;
     }
     *out = p;
@@ -192,11 +194,13 @@ void eg_policy_pool_stop(eg_policy_pool_t *p)
             close(p->slots[k].fd);
         p->slots[k].fd = -1;
         eg_buf_free(&p->slots[k].in);
+        eg_buf_free(&p->slots[k].out);
     }
     /* all at once, so n workers take the time of one */
     for (int k = 0; k < p->n; k++)
         if (p->slots[k].pid > 0 && kill(p->slots[k].pid, SIGTERM) < 0)
-            eg_log_warn("policy worker %d (pid %d): %s", k, (int)p->slots[k].pid, strerror(errno));
+            eg_log_warn("%s worker %d (pid %d): %s", p->name, k, (int)p->slots[k].pid,
+                        strerror(errno));
     give_up = eg_now_ms() + 2000;
     while (!all_exited(p) && eg_now_ms() < give_up) {
         struct timespec ts = {0, 5 * 1000 * 1000};
@@ -205,7 +209,8 @@ void eg_policy_pool_stop(eg_policy_pool_t *p)
     for (int k = 0; k < p->n; k++) {
         slot_t *s = &p->slots[k];
         if (s->pid > 0) { /* two seconds: it will not go by itself */
-            eg_log_warn("policy worker %d (pid %d) ignored SIGTERM; killing it", k, (int)s->pid);
+            eg_log_warn("%s worker %d (pid %d) ignored SIGTERM; killing it", p->name, k,
+                        (int)s->pid);
             kill(s->pid, SIGKILL);
             waitpid(s->pid, NULL, 0);
         }

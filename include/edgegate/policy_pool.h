@@ -11,16 +11,17 @@
 #include "edgegate/buf.h"
 #include "edgegate/policy_client.h"
 
-#define MAX_ANSWER (256 * 1024)
-
 /* A question on its way: the FastCGI request, whom to tell, and until when. */
 typedef struct question {
     struct question *next;
     eg_buf_t req;
-    eg_policy_done_fn fn;
+    size_t sent;           /* bytes of req the connection took so far */
+    eg_policy_done_fn fn;  /* a policy question: told the route */
+    eg_policy_raw_fn raw;  /* an exchange (fn NULL): told the bytes */
     void *arg;
-    long long deadline; /* eg_now_ms() */
-    int retried;        /* asked again once on a new connection already */
+    long long deadline;    /* eg_now_ms(): the whole answer by then */
+    long long queue_until; /* a worker free by then, or it fails as busy */
+    int retried;           /* asked again once on a new connection already */
 } question_t;
 
 typedef struct {
@@ -28,7 +29,10 @@ typedef struct {
     int busy;      /* a question holds this slot */
     question_t *q; /* that question */
     int kept;      /* the question went to a connection an earlier one used */
-    eg_buf_t in;   /* what came back so far */
+    eg_buf_t in;   /* what came back and is not parsed yet: at most a record and a read */
+    eg_buf_t out;  /* the answer's STDOUT so far */
+    size_t got;    /* bytes received for this question, records of any type */
+    int want_out;  /* EPOLLOUT is asked for: the reader sends the rest of the question */
     int lfd;       /* spawned: the worker's listening socket (kept open here) */
     pid_t pid;     /* spawned: the worker, 0 when not running */
     pid_t killed;  /* the worker slot_drop last killed: killed (and logged) once */
@@ -38,6 +42,8 @@ typedef struct {
 
 struct eg_policy_pool {
     eg_policy_opts_t o;
+    const char *name;  /* o.name or "policy": in sockets' names and in logs */
+    size_t max_answer; /* o.max_answer or EG_POLICY_MAX_ANSWER */
     char *worker_bin, *db_path, *socket_path; /* owned copies */
     slot_t *slots;
     int n;

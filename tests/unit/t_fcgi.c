@@ -1,7 +1,9 @@
 /* FastCGI records: what we encode decodes back, lengths and padding, bad input refused. And
  * the client's round trip against a stand-in worker: a kept connection found dead before any
  * answer is asked again once on a new one; a half answer, or a new connection that fails, is
- * not. */
+ * not. And exchanges (the admin console's): a body of megabytes goes as STDIN and comes back
+ * whole, an answer past max_answer fails, an exchange a worker read is never sent twice, and
+ * one that finds no free worker in time is told so (busy). */
 #include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -205,6 +207,266 @@ static void round_trips(void)
     }
 }
 
+/* --- exchanges ------------------------------------------------------------------------------ */
+
+/* A stand-in admin worker: script letters per request on its one connection: 'e' answers
+ * "X-Len: N" and the STDIN it read back, 'b' answers big bytes, 'r' reads the request and
+ * closes, 'h' reads it and holds it until the test stops. */
+typedef struct {
+    int lfd;
+    const char *script;
+    size_t big;
+    int accepted; /* atomic */
+    int stop;     /* atomic */
+} xstandin_t;
+
+/* Reads one request; 0 with its STDIN in body once the empty STDIN record came. */
+static int read_exchange(int fd, eg_buf_t *body)
+{
+    eg_buf_t in = {0};
+    char buf[65536];
+    size_t off = 0;
+    int rc = -1;
+    body->len = 0;
+    for (;;) {
+        eg_fcgi_record_t rec;
+        ssize_t n;
+        while (eg_fcgi_record_parse((uint8_t *)in.data + off, in.len - off, &rec) == 1) {
+            off += rec.record_len;
+            if (rec.type == EG_FCGI_STDIN && rec.content_len == 0) {
+                rc = 0;
+                goto out;
+            }
+            if (rec.type == EG_FCGI_STDIN)
+                eg_buf_add(body, rec.content, rec.content_len);
+        }
+        n = read(fd, buf, sizeof(buf));
+        if (n <= 0)
+            goto out;
+        eg_buf_add(&in, buf, (size_t)n);
+    }
+out:
+    eg_buf_free(&in);
+    return rc;
+}
+
+static void reply(int fd, const eg_buf_t *out)
+{
+    static const uint8_t end[8] = {0};
+    eg_buf_t b = {0};
+    eg_fcgi_stream(&b, EG_FCGI_STDOUT, 1, out->data, out->len);
+    eg_fcgi_stream(&b, EG_FCGI_STDOUT, 1, NULL, 0);
+    eg_fcgi_stream(&b, EG_FCGI_END_REQUEST, 1, end, sizeof(end));
+    for (size_t off = 0; off < b.len;) {
+        ssize_t n = send(fd, b.data + off, b.len - off, MSG_NOSIGNAL);
+        if (n <= 0)
+            break;
+        off += (size_t)n;
+    }
+    eg_buf_free(&b);
+}
+
+static void *xstandin(void *arg)
+{
+    xstandin_t *w = arg;
+    eg_buf_t body = {0}, out = {0};
+    while (!__atomic_load_n(&w->stop, __ATOMIC_ACQUIRE)) {
+        struct pollfd pfd = {.fd = w->lfd, .events = POLLIN};
+        int fd;
+        if (poll(&pfd, 1, 20) <= 0 || (fd = accept(w->lfd, NULL, NULL)) < 0)
+            continue;
+        __atomic_add_fetch(&w->accepted, 1, __ATOMIC_RELEASE);
+        for (const char *step = w->script; *step; step++) {
+            if (read_exchange(fd, &body) < 0)
+                break;
+            out.len = 0;
+            if (*step == 'e') {
+                eg_buf_printf(&out, "X-Len: %zu\r\n\r\n", body.len);
+                eg_buf_add(&out, body.data ? body.data : "", body.len);
+                reply(fd, &out);
+            } else if (*step == 'b') {
+                eg_buf_adds(&out, "\r\n");
+                eg_buf_reserve(&out, w->big);
+                memset(out.data + out.len, 'b', w->big);
+                out.len += w->big;
+                reply(fd, &out);
+            } else if (*step == 'h') {
+                while (!__atomic_load_n(&w->stop, __ATOMIC_ACQUIRE))
+                    usleep(10000);
+                break;
+            } else {
+                break;
+            }
+        }
+        close(fd);
+    }
+    eg_buf_free(&body);
+    eg_buf_free(&out);
+    return NULL;
+}
+
+typedef struct {
+    xstandin_t w;
+    pthread_t t;
+    eg_policy_pool_t *p;
+    char dir[32], path[64];
+} xrig_t;
+
+static int xrig_start(xrig_t *x, const char *script, size_t max_answer, int timeout_ms,
+                      int queue_ms)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    eg_policy_opts_t o = {.name = "admin", .workers = 1, .timeout_ms = timeout_ms,
+                          .queue_ms = queue_ms, .max_answer = max_answer};
+    char err[512];
+    memset(x, 0, sizeof(*x));
+    x->w.lfd = -1;
+    x->w.script = script;
+    snprintf(x->dir, sizeof(x->dir), "/tmp/t_fcgi.XXXXXX");
+    if (mkdtemp(x->dir) == NULL)
+        return -1;
+    snprintf(x->path, sizeof(x->path), "%s/w.sock", x->dir);
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", x->path);
+    x->w.lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+    if (x->w.lfd < 0 || bind(x->w.lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+        listen(x->w.lfd, 8) < 0 || pthread_create(&x->t, NULL, xstandin, &x->w) != 0)
+        return -1;
+    o.socket_path = x->path;
+    if (eg_policy_pool_start(&o, &x->p, err, sizeof(err)) < 0) {
+        printf("#   pool: %s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
+static void xrig_stop(xrig_t *x)
+{
+    __atomic_store_n(&x->w.stop, 1, __ATOMIC_RELEASE);
+    eg_policy_pool_stop(x->p);
+    pthread_join(x->t, NULL);
+    close(x->w.lfd);
+    unlink(x->path);
+    rmdir(x->dir);
+}
+
+typedef struct {
+    pthread_mutex_t lock;
+    int done, busy;
+    eg_buf_t answer;
+    long long at;
+} told_t;
+
+static void told(void *arg, eg_buf_t *answer, int busy, const char *err)
+{
+    told_t *t = arg;
+    pthread_mutex_lock(&t->lock);
+    if (answer) {
+        t->answer = *answer;
+        memset(answer, 0, sizeof(*answer));
+    }
+    t->busy = busy;
+    t->at = eg_now_ms();
+    t->done = answer ? 1 : -1;
+    pthread_mutex_unlock(&t->lock);
+}
+
+static int told_done(told_t *t)
+{
+    int d;
+    pthread_mutex_lock(&t->lock);
+    d = t->done;
+    pthread_mutex_unlock(&t->lock);
+    return d;
+}
+
+static void exchanges(void)
+{
+    static const eg_param_t params[] = {{"REQUEST_METHOD", "POST"}, {"REQUEST_URI", "/x"}};
+    xrig_t x;
+    eg_buf_t ans = {0};
+    char err[512], want[64];
+    size_t len = 2 * 1024 * 1024 + 1;
+    unsigned char *body = eg_malloc(len);
+    for (size_t i = 0; i < len; i++)
+        body[i] = (unsigned char)(i * 7 + (i >> 11)); /* every byte value, NULs included */
+
+    /* a body of 2 MiB goes as STDIN (more than a socket's buffer: the reader sends the rest as
+     * the worker reads) and comes back whole; the kept connection serves the next one */
+    if (xrig_start(&x, "ee", 4 * 1024 * 1024, 5000, 0) < 0) {
+        ok(0, "exchange rig: %s", strerror(errno));
+    } else {
+        int rc = eg_policy_exchange(x.p, params, 2, body, len, &ans, err, sizeof(err));
+        snprintf(want, sizeof(want), "X-Len: %zu\r\n\r\n", len);
+        is_int(rc, 0, "a 2 MiB exchange is answered");
+        ok(rc == 0 && ans.len == strlen(want) + len && memcmp(ans.data, want, strlen(want)) == 0 &&
+               memcmp(ans.data + strlen(want), body, len) == 0,
+           "the worker read the body intact, and its answer came back intact");
+        eg_buf_free(&ans);
+        rc = eg_policy_exchange(x.p, params, 2, "ab", 2, &ans, err, sizeof(err));
+        ok(rc == 0 && ans.len == strlen("X-Len: 2\r\n\r\nab"), "a second exchange, kept connection");
+        eg_buf_free(&ans);
+        /* the stand-in closes the connection after two: an idle connection's close is seen
+         * by the reader, and the third goes to a new connection */
+        usleep(100000);
+        rc = eg_policy_exchange(x.p, params, 2, NULL, 0, &ans, err, sizeof(err));
+        ok(rc == 0 && ans.len == strlen("X-Len: 0\r\n\r\n"), "an empty exchange, after the "
+           "worker closed its idle connection");
+        eg_buf_free(&ans);
+        xrig_stop(&x);
+        is_int(x.w.accepted, 2, "two connections: the third exchange went to a new one");
+    }
+
+    /* an answer past max_answer fails, and is not taken in part */
+    if (xrig_start(&x, "b", 64 * 1024, 5000, 0) < 0) {
+        ok(0, "exchange rig: %s", strerror(errno));
+    } else {
+        x.w.big = 64 * 1024; /* plus the blank line: one byte too many... two */
+        is_int(eg_policy_exchange(x.p, params, 2, NULL, 0, &ans, err, sizeof(err)), -1,
+               "an answer past max_answer fails");
+        ok(strstr(err, "too large") != NULL, "because it is too large (%s)", err);
+        xrig_stop(&x);
+    }
+
+    /* a kept connection that reads an exchange and closes without a byte of answer: a policy
+     * question would be asked again, an exchange is not (the worker may have acted on it) */
+    if (xrig_start(&x, "er", 1 << 20, 5000, 0) < 0) {
+        ok(0, "exchange rig: %s", strerror(errno));
+    } else {
+        is_int(eg_policy_exchange(x.p, params, 2, "a", 1, &ans, err, sizeof(err)), 0,
+               "first exchange answered");
+        eg_buf_free(&ans);
+        is_int(eg_policy_exchange(x.p, params, 2, "b", 1, &ans, err, sizeof(err)), -1,
+               "an exchange read by a worker that then closed fails");
+        usleep(100000);
+        is_int(__atomic_load_n(&x.w.accepted, __ATOMIC_ACQUIRE), 1, "and is not sent again");
+        xrig_stop(&x);
+    }
+
+    /* the one worker holds an exchange: the next waits queue_ms for it and is told busy; the
+     * held one fails at the timeout */
+    if (xrig_start(&x, "h", 1 << 20, 1500, 200) < 0) {
+        ok(0, "exchange rig: %s", strerror(errno));
+    } else {
+        told_t t = {.done = 0};
+        long long t0 = eg_now_ms(), took;
+        int rc;
+        pthread_mutex_init(&t.lock, NULL);
+        eg_policy_exchange_async(x.p, params, 2, "held", 4, told, &t);
+        rc = eg_policy_exchange(x.p, params, 2, "next", 4, &ans, err, sizeof(err));
+        took = eg_now_ms() - t0;
+        is_int(rc, -2, "no worker free within queue_ms: busy");
+        ok(took >= 150 && took < 1200, "told after the queue wait, not the timeout (%lld ms)",
+           took);
+        for (int i = 0; i < 300 && told_done(&t) == 0; i++)
+            usleep(10000);
+        ok(told_done(&t) == -1 && !t.busy, "the held exchange failed (not busy)");
+        ok(t.at - t0 >= 1400 && t.at - t0 < 2500, "at the timeout (%lld ms)", t.at - t0);
+        xrig_stop(&x);
+        pthread_mutex_destroy(&t.lock);
+    }
+    free(body);
+}
+
 int main(void)
 {
     eg_buf_t b = {0}, payload = {0};
@@ -259,5 +521,6 @@ int main(void)
     eg_buf_free(&b);
     eg_buf_free(&payload);
     round_trips();
+    exchanges();
     return done();
 }
