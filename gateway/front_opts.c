@@ -12,6 +12,7 @@ typedef enum {
     OT_SIZE,
     OT_LIST,
     OT_VIEWER_POLICY,
+    OT_FLAG, /* no argument: sets an int to 1 */
     OT_FLAG_HELP,
     OT_FLAG_VERSION
 } opt_type_t;
@@ -124,6 +125,19 @@ static const opt_t options[] = {
      "close a connection when no byte has moved either way for this long"},
     {"run-dir", "DIR", OT_STR, O(run_dir), 0, 0, NULL,
      "directory for worker sockets (default: a new one under $TMPDIR)"},
+    /* the admin console: its own libmicrohttpd daemon, thread per connection, and its own
+     * FastCGI workers (front_admin.c); never the viewers' listeners, job threads or workers */
+    {"admin", "ADDR:PORT", OT_STR, O(admin), 0, 0, "off",
+     "admin console listener (its own daemon and workers), or off"},
+    {"admin-workers", "N", OT_INT, O(admin_workers), 1, 16, "2", "admin console workers to spawn"},
+    {"admin-bin", "PATH", OT_STR, O(admin_bin), 0, 0, NULL,
+     "admin console worker program (default: edgegate-admin beside edgegate, or in ../admin "
+     "from there, as in a build tree)"},
+    {"admin-tls", NULL, OT_FLAG, O(admin_tls), 0, 0, NULL,
+     "serve the admin console over HTTPS, with --cert and --key"},
+    {"admin-timeout", "SECONDS", OT_INT, O(admin_timeout), 1, 300, "30",
+     "longest wait for an admin worker's answer before answering 502; a request that finds "
+     "no worker free within half of it gets 503"},
     {"help", NULL, OT_FLAG_HELP, 0, 0, 0, NULL, "this text"},
     {"version", NULL, OT_FLAG_VERSION, 0, 0, 0, NULL, "print the version"},
 };
@@ -240,6 +254,9 @@ static int set_opt(eg_front_opts_t *eo, const opt_t *o, const char *val)
         return 0;
     case OT_VIEWER_POLICY:
         return set_viewer_policy(eo, o, val);
+    case OT_FLAG:
+        *(int *)base = 1;
+        return 0;
     default:
         return 0;
     }
@@ -292,6 +309,15 @@ int eg_front_opts_parse(eg_front_opts_t *eo, int argc, char **argv)
                         "(or --https off)\n");
         return -1;
     }
+    if (eo->admin_tls && strcmp(eo->admin, "off") == 0) {
+        fprintf(stderr, "edgegate: --admin-tls without --admin ADDR:PORT\n");
+        return -1;
+    }
+    if (eo->admin_tls && (eo->cert == NULL || eo->key == NULL)) {
+        fprintf(stderr, "edgegate: --admin-tls needs --cert FILE and --key FILE\n");
+        return -1;
+    }
+    eo->admin_priorities = viewer_policies[0].priorities; /* TLSv1.2_2021 */
     if (strcmp(eo->http, "off") == 0 && strcmp(eo->https, "off") == 0) {
         fprintf(stderr, "edgegate: --http and --https are both off; nothing to serve\n");
         return -1;

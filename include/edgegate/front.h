@@ -47,6 +47,15 @@ typedef struct {
     int max_connections_per_ip; /* 0: no limit */
     int header_timeout;         /* seconds from accept (or the last response) to a whole head */
     int idle_timeout;           /* seconds without a byte either way */
+    /* the admin console's listener and workers (front_admin.c) */
+    char *admin;     /* ADDR:PORT, or "off" */
+    int admin_workers;
+    char *admin_bin; /* the worker program; NULL until front_main.c finds the default */
+    int admin_tls;   /* HTTPS with --cert and --key */
+    int admin_timeout; /* seconds for a worker's answer */
+    /* GnuTLS priorities of the admin listener: TLSv1.2_2021's whatever the viewers get;
+     * borrowed from front_opts.c's static table */
+    const char *admin_priorities;
 } eg_front_opts_t;
 
 typedef struct eg_listener {

@@ -175,6 +175,50 @@ static void connection_limits(void)
     eg_front_opts_free(&o);
 }
 
+/* --admin and its companions: off by default, bounded, TLS only with a certificate */
+static void admin(void)
+{
+    eg_front_opts_t o;
+    char err[512];
+    ok(parse(&o, "--https=off", NULL, NULL, NULL) == 0, "admin defaults");
+    is_str(o.admin, "off", "the admin console is off by default");
+    is_int(o.admin_workers, 2, "two admin workers by default");
+    ok(o.admin_bin == NULL, "--admin-bin: front_main.c finds the default");
+    is_int(o.admin_tls, 0, "plain HTTP by default");
+    is_int(o.admin_timeout, 30, "--admin-timeout 30 s by default");
+    ok(o.admin_priorities && strstr(o.admin_priorities, "+VERS-TLS1.2") &&
+           !strstr(o.admin_priorities, "TLS1.1") && !strstr(o.admin_priorities, "CBC"),
+       "the admin listener gets TLSv1.2_2021's priorities");
+    eg_front_opts_free(&o);
+    ok(parse(&o, "--admin=127.0.0.1:0", "--admin-workers=16", "--admin-bin=/x/y", "--https=off") ==
+           0,
+       "--admin, --admin-workers 16, --admin-bin");
+    is_str(o.admin, "127.0.0.1:0", "--admin kept");
+    is_int(o.admin_workers, 16, "--admin-workers 16");
+    is_str(o.admin_bin, "/x/y", "--admin-bin kept");
+    eg_front_opts_free(&o);
+    ok(parse_err(&o, "--admin-workers", "17", err, sizeof(err)) < 0,
+       "--admin-workers 17 is refused");
+    ok(has(err, "from 1 to 16"), "with the bounds: %s", err);
+    eg_front_opts_free(&o);
+    ok(parse_err(&o, "--admin-workers", "0", err, sizeof(err)) < 0, "--admin-workers 0 refused");
+    eg_front_opts_free(&o);
+    ok(parse_err(&o, "--admin-tls", "--admin=127.0.0.1:0", err, sizeof(err)) < 0,
+       "--admin-tls without --cert/--key is refused");
+    ok(has(err, "--cert"), "saying what it needs: %s", err);
+    eg_front_opts_free(&o);
+    ok(parse_err(&o, "--admin-tls", NULL, err, sizeof(err)) < 0,
+       "--admin-tls without --admin is refused");
+    eg_front_opts_free(&o);
+    ok(parse(&o, "--admin-tls", "--admin=127.0.0.1:0", "--cert=/c", "--key=/k") == 0,
+       "--admin-tls with --cert and --key");
+    is_int(o.admin_tls, 1, "--admin-tls set");
+    eg_front_opts_free(&o);
+    ok(parse_err(&o, "--admin-timeout", "301", err, sizeof(err)) < 0,
+       "--admin-timeout above 300 refused");
+    eg_front_opts_free(&o);
+}
+
 int main(void)
 {
     eg_front_opts_t o;
@@ -208,5 +252,6 @@ int main(void)
     eg_front_opts_free(&o);
     viewer_policies();
     connection_limits();
+    admin();
     return done();
 }
