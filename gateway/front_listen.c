@@ -22,8 +22,8 @@ static size_t no_unescape(void *cls, struct MHD_Connection *c, char *s)
     return strlen(s);
 }
 
-static int parse_addr(const char *spec, struct sockaddr_storage *ss, int *port, char *host,
-                      size_t hostlen)
+int eg_front_addr_parse(const char *spec, struct sockaddr_storage *ss, int *port, char *host,
+                        size_t hostlen)
 {
     const char *colon;
     char *end;
@@ -126,7 +126,7 @@ int eg_front_listen(eg_front_t *f, eg_listener_t *l, char *err, size_t errlen)
                 f->opt.max_connections, f->opt.threads);
         return -1;
     }
-    if (parse_addr(spec, &ss, &l->port, l->addr, sizeof(l->addr)) < 0) {
+    if (eg_front_addr_parse(spec, &ss, &l->port, l->addr, sizeof(l->addr)) < 0) {
         eg_errf(err, errlen, "--%s %s: not ADDR:PORT (e.g. 127.0.0.1:8080 or [::1]:8080)",
                 l->https ? "https" : "http", spec);
         return -1;

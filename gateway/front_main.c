@@ -1,5 +1,6 @@
 /* edgegate: the viewer-facing gateway. Builds the daemon struct from the command line,
- * starts policy workers, the database watcher and the listeners, and waits for a signal. */
+ * starts policy workers, the database watcher, the listeners and the admin console's, and
+ * waits for a signal. */
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
@@ -38,14 +39,24 @@ static char *read_file(const char *path, char *err, size_t errlen)
     return b.data;
 }
 
-static char *default_worker_bin(void)
+/* A program installed beside edgegate; else, when also is set, in also relative to edgegate's
+ * directory (a build tree keeps admin/edgegate-admin beside gateway/edgegate); else the path
+ * beside, for the error to name. */
+static char *default_bin(const char *name, const char *also)
 {
-    char exe[PATH_MAX], path[PATH_MAX + 32];
+    char exe[PATH_MAX], path[PATH_MAX + 64], alt[PATH_MAX + 64];
+    const char *dir;
     ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
     if (n <= 0)
-        return eg_strdup("edgegate-policy");
+        return eg_strdup(name);
     exe[n] = '\0';
-    snprintf(path, sizeof(path), "%s/edgegate-policy", dirname(exe));
+    dir = dirname(exe);
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    if (also && access(path, X_OK) < 0) {
+        snprintf(alt, sizeof(alt), "%s/%s/%s", dir, also, name);
+        if (access(alt, X_OK) == 0)
+            return eg_strdup(alt);
+    }
     return eg_strdup(path);
 }
 
@@ -83,6 +94,10 @@ static int fit_descriptors(eg_front_opts_t *o, char *err, size_t errlen)
 {
     struct rlimit rl;
     int listeners = (strcmp(o->http, "off") != 0) + (strcmp(o->https, "off") != 0);
+    /* the admin listener's connections, and its workers' sockets (two each) */
+    int admin = strcmp(o->admin, "off") != 0
+                    ? EG_ADMIN_MAX_CONNECTIONS + 2 * o->admin_workers + 1
+                    : 0;
     long long have, fit;
     if (getrlimit(RLIMIT_NOFILE, &rl) < 0) {
         eg_errf(err, errlen, "getrlimit(RLIMIT_NOFILE): %s", strerror(errno));
@@ -100,7 +115,7 @@ static int fit_descriptors(eg_front_opts_t *o, char *err, size_t errlen)
             rl = want;
     }
     have = rl.rlim_cur == RLIM_INFINITY ? (1LL << 20) : (long long)rl.rlim_cur;
-    fit = listeners > 0 ? (have - FD_RESERVE) / 2 / listeners : o->max_connections;
+    fit = listeners > 0 ? (have - FD_RESERVE - admin) / 2 / listeners : o->max_connections;
     if (fit < o->threads || fit < 16) {
         eg_errf(err, errlen, "the descriptor limit (%lld, ulimit -n) leaves too few for "
                              "connections; raise it to %d at least",
@@ -144,7 +159,7 @@ int main(int argc, char **argv)
         goto fail;
     if (RAND_bytes((unsigned char *)&f.boot_id, sizeof(f.boot_id)) != 1)
         f.boot_id = (unsigned long long)time(NULL) ^ (unsigned long long)getpid();
-    if (strcmp(f.opt.https, "off") != 0) {
+    if (strcmp(f.opt.https, "off") != 0 || f.opt.admin_tls) {
         f.cert_pem = read_file(f.opt.cert, err, sizeof(err));
         f.key_pem = f.cert_pem ? read_file(f.opt.key, err, sizeof(err)) : NULL;
         if (f.key_pem == NULL)
@@ -165,7 +180,7 @@ int main(int argc, char **argv)
     if (setup_run_dir(&f, err, sizeof(err)) < 0)
         goto fail;
     if (f.opt.policy_bin == NULL)
-        f.opt.policy_bin = default_worker_bin();
+        f.opt.policy_bin = default_bin("edgegate-policy", NULL);
     memset(&po, 0, sizeof(po));
     po.worker_bin = f.opt.policy_bin;
     po.db_path = f.opt.db;
@@ -186,14 +201,26 @@ int main(int argc, char **argv)
         f.opt.public_https_port = f.https.mhd ? f.https.port : 443;
     if (strcmp(f.opt.http, "off") != 0 && eg_front_listen(&f, &f.http, err, sizeof(err)) < 0)
         goto fail_watch;
+    if (strcmp(f.opt.admin, "off") != 0) {
+        if (f.opt.admin_bin == NULL)
+            f.opt.admin_bin = default_bin("edgegate-admin", "../admin");
+        if (eg_front_admin_start(&f, err, sizeof(err)) < 0)
+            goto fail_watch;
+    }
 
     printf("edgegate %s listening:", PACKAGE_VERSION);
     if (f.http.mhd)
         printf(" http://%s:%d", f.http.addr, f.http.port);
     if (f.https.mhd)
         printf(" https://%s:%d", f.https.addr, f.https.port);
-    printf(" (database %s, %d policy worker%s)\n", f.opt.db, f.opt.workers,
+    if (f.admin.mhd) /* after the viewers': tests read those two first */
+        printf(strchr(f.admin.addr, ':') ? " admin %s://[%s]:%d/" : " admin %s://%s:%d/",
+               f.admin.https ? "https" : "http", f.admin.addr, f.admin.port);
+    printf(" (database %s, %d policy worker%s", f.opt.db, f.opt.workers,
            f.opt.workers == 1 ? "" : "s");
+    if (f.admin.mhd)
+        printf(", %d admin worker%s", f.opt.admin_workers, f.opt.admin_workers == 1 ? "" : "s");
+    printf(")\n");
 
     for (;;) {
         int e = sigwait(&sigs, &sig);
@@ -212,6 +239,7 @@ int main(int argc, char **argv)
 fail_watch:
     eg_front_unlisten(&f.http);
     eg_front_unlisten(&f.https);
+    eg_front_unlisten(&f.admin);
     if (eg_front_stop(&f) < 0) {
         /* Requests still run and use the pools, the cache and the database: nothing may be
          * freed under them, nor may exit() run OpenSSL's and the sanitizers' handlers beside
@@ -220,11 +248,13 @@ fail_watch:
         fflush(NULL);
         _exit(rc);
     }
+    eg_front_admin_stop(&f); /* waits for its requests in flight, --admin-timeout at most */
     eg_front_watch_stop(&f);
 fail:
     eg_front_guard_stop(&f); /* after eg_front_stop: libmicrohttpd's notices use it */
     if (rc != 0)
         fprintf(stderr, "edgegate: %s\n", err);
+    eg_front_admin_stop(&f); /* when it was started, and a later step failed */
     eg_policy_pool_stop(f.policy);
     eg_origin_pool_free(f.origins);
     eg_pool_free(f.pool); /* NULL when eg_front_stop freed it */

@@ -337,7 +337,7 @@ static int answer_fast(eg_req_t *rq, enum MHD_Result *ret)
 /* libmicrohttpd 0.9.75 keeps each field where it read it: "name\0" where the colon was,
  * optional whitespace, then the value. A folded line (obs-fold) is joined onto the *name*
  * in a new place, which this catches; RFC 9112 §5.2 lets a server refuse obs-fold. */
-static int field_in_place(const char *name, const char *value)
+int eg_front_field_in_place(const char *name, const char *value)
 {
     const char *p = name + strlen(name) + 1;
     if (value < p || value - p > 4096)
@@ -359,7 +359,7 @@ static enum MHD_Result check_field(void *cls, enum MHD_ValueKind kind, const cha
 {
     check_ctx_t *x = cls;
     eg_req_t *rq = x->rq;
-    if (value && !field_in_place(name, value) && x->chk.status == 0) {
+    if (value && !eg_front_field_in_place(name, value) && x->chk.status == 0) {
         x->chk.status = 400;
         x->chk.reason = "a header field is folded over several lines (obs-fold)";
     }

@@ -2,12 +2,13 @@
  * routes, fetching from origins and answering. eg_front_t is the daemon struct: the one place
  * that holds mutable state shared between requests. front_main.c builds it from the options
  * table; front_request.c, front_proxy.c and front_deliver.c serve requests; front_watch.c follows
- * the database. */
+ * the database; front_admin.c serves the admin console on a listener of its own. */
 #ifndef EDGEGATE_FRONT_H
 #define EDGEGATE_FRONT_H
 
 #include <pthread.h>
 #include <stddef.h>
+#include <sys/socket.h>
 
 #include "edgegate/db.h"
 #include "edgegate/origin.h"
@@ -89,7 +90,15 @@ typedef struct eg_front {
     /* front_guard.c: the open connections, the thread that enforces --header-timeout and
      * closes what libmicrohttpd lost track of, and the refusal counters; owned */
     struct eg_front_guard *guard;
+    /* front_admin.c: the admin console's listener (thread per connection) and its workers,
+     * shared with nothing the viewers use; mhd NULL and admin_pool NULL when --admin off */
+    eg_listener_t admin;
+    eg_policy_pool_t *admin_pool; /* owned */
 } eg_front_t;
+
+/* The admin listener's bounds (front_admin.c): connections at once, and from one address. */
+#define EG_ADMIN_MAX_CONNECTIONS 32
+#define EG_ADMIN_MAX_CONNECTIONS_PER_IP 16
 
 /* Parses argv into o; 0 to go on, 1 when --help/--version was answered, -1 on bad input. */
 int eg_front_opts_parse(eg_front_opts_t *o, int argc, char **argv);
@@ -100,6 +109,18 @@ void eg_front_opts_free(eg_front_opts_t *o);
 int eg_front_guard_start(eg_front_t *f, char *err, size_t errlen);
 void eg_front_guard_stop(eg_front_t *f);
 int eg_front_listen(eg_front_t *f, eg_listener_t *l, char *err, size_t errlen);
+/* ADDR:PORT or [ADDR6]:PORT ("localhost" is 127.0.0.1) into ss, port and host; -1 when it is
+ * not that. */
+int eg_front_addr_parse(const char *spec, struct sockaddr_storage *ss, int *port, char *host,
+                        size_t hostlen);
+/* The admin console (front_admin.c): its workers and its listener, after the viewers'; stopped
+ * after eg_front_stop, once the admin requests in flight are answered (--admin-timeout at
+ * most). eg_front_unlisten(&f->admin) stops it accepting. */
+int eg_front_admin_start(eg_front_t *f, char *err, size_t errlen);
+void eg_front_admin_stop(eg_front_t *f);
+/* 1 when libmicrohttpd 0.9.75 kept field name/value where it read them (not joined from
+ * folded lines, obs-fold); front_request.c. */
+int eg_front_field_in_place(const char *name, const char *value);
 /* Stops accepting; eg_front_stop then ends the listeners once running requests let go. */
 void eg_front_unlisten(eg_listener_t *l);
 /* -1 when requests still run: then shared state must be left as it is. */

@@ -620,6 +620,10 @@ class Env:
         if not m:
             raise RuntimeError("edgegate did not start: %r\n%s" % (line, self.log("edgegate")))
         p.http, p.https = int(m.group(1)), int(m.group(2))
+        # --admin ADDR:PORT adds " admin http(s)://ADDR:PORT/" after the viewers' listeners
+        m = re.search(r" admin (https?)://\S+:(\d+)/", line)
+        p.admin = int(m.group(2)) if m else None
+        p.line = line
         return p
 
     def log(self, name):
