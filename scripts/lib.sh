@@ -7,7 +7,8 @@ EG_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 EG_BUILD_PKGS="gcc make autoconf automake pkg-config libmicrohttpd-dev libfcgi-dev libssl-dev
   libgnutls28-dev libsqlite3-dev"
 EG_RUN_PKGS="openssl nginx libnginx-mod-http-echo"
-EG_TEST_PKGS="python3 procps apache2 lighttpd testssl.sh nodejs"
+EG_TEST_PKGS="python3 procps apache2 lighttpd testssl.sh nodejs chromium chromium-driver
+  python3-selenium"
 # npm runs the cache conformance suite (tests/conformance); NodeSource's nodejs has it
 # inside, and conflicts with Debian's npm package, so that is asked for only when npm is missing
 command -v npm >/dev/null || EG_TEST_PKGS+=" npm"
