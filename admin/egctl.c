@@ -1,9 +1,14 @@
 /* egctl: edit edgegate's distributions, origins, cache behaviors and invalidations from shell
- * scripts. Options for distribution, origin and behavior fields come from the settings tables
- * in gateway/config.c, so egctl, the database and the worker always agree on names and values. */
+ * scripts, and the console's operators. Options for distribution, origin and behavior fields
+ * come from the settings tables in gateway/config.c, so egctl, the database and the worker
+ * always agree on names and values. Every change is audited as "unix:<login name>". */
 #include <ctype.h>
+#include <pwd.h>
+#include <signal.h>
+#include <termios.h>
 #include <unistd.h>
 
+#include "edgegate/auth.h"
 #include "edgegate/buf.h"
 #include "edgegate/common.h"
 #include "edgegate/config.h"
@@ -16,6 +21,7 @@
 typedef struct {
     const char *db_path;
     const char *dist;
+    int dist_given; /* --dist was on the command line (audit lists every one without) */
     int json;
     const char *pos[MAX_ARGS]; /* positional words after the command */
     int npos;
@@ -86,7 +92,17 @@ static void usage(FILE *out)
                  "      else one viewer's answer is served to another.\n");
     fprintf(out, "  invalidate PATH... [--caller-reference REF]   remove cached objects "
                  "(* only at the end)\n"
-                 "  invalidations                     list invalidations and their status\n\n"
+                 "  invalidations                     list invalidations and their status\n"
+                 "  user add|passwd NAME              an operator of the console; the password "
+                 "is read\n"
+                 "                                    from standard input (one line), asked "
+                 "twice on a terminal\n"
+                 "  user list | user rm NAME          (rm signs the user out everywhere)\n"
+                 "  audit [--limit N]                 who changed what, newest first (50 "
+                 "rows; with --dist\n"
+                 "                                    only that distribution's)\n\n"
+                 "egctl's changes are audited as unix:<login name>. A set refused because "
+                 "someone changed\nthe object meanwhile writes nothing; run it again.\n\n"
                  "Exit status: 0 on success, 1 with a one-line reason on stderr otherwise.\n");
 }
 
@@ -131,6 +147,15 @@ static int need_pos(ctl_t *c, int n, const char *what)
     if (c->npos != n)
         return fail("%s", what);
     return 0;
+}
+
+/* A write's failure. A set carries the revision it read, so a change someone made meanwhile
+ * (the console, another egctl) is refused rather than overwritten: say what to do then. */
+static int write_failed(int r, const char *err)
+{
+    if (r == EG_DB_CONFLICT)
+        return fail("%s; run the command again to apply it to the current values", err);
+    return fail("%s", err);
 }
 
 /* --- output ----------------------------------------------------------------------------- */
@@ -292,8 +317,8 @@ static int cmd_dist(ctl_t *c, const char *sub)
         return fail("distribution id is too long");
     if (apply_opts(c, eg_dist_fields, eg_dist_nfields, &d))
         return 1;
-    if (eg_db_dist_put(c->db, &d, strcmp(sub, "add") == 0, err, sizeof(err)) < 0)
-        return fail("%s", err);
+    if ((r = eg_db_dist_put(c->db, &d, strcmp(sub, "add") == 0, err, sizeof(err))) < 0)
+        return write_failed(r, err);
     return 0;
 }
 
@@ -354,8 +379,8 @@ static int cmd_origin(ctl_t *c, const char *sub)
         return 1;
     if (eg_origin_tls_check_protocols(o.ssl_protocols, err, sizeof(err)) < 0)
         return fail("origin %s: %s", o.id, err);
-    if (eg_db_origin_put(c->db, c->dist, &o, create, err, sizeof(err)) < 0)
-        return fail("%s", err);
+    if ((r = eg_db_origin_put(c->db, c->dist, &o, create, err, sizeof(err))) < 0)
+        return write_failed(r, err);
     warn_match_viewer(c);
     if (!create && opt(c, "invalidate")) { /* whatever changed: what was asked is done */
         const char *all[] = {"/*"};
@@ -495,8 +520,8 @@ static int cmd_behavior(ctl_t *c, const char *sub)
             return fail("no behavior with path pattern %s in distribution %s", pattern, c->dist);
         if (apply_opts(c, eg_behavior_fields, eg_behavior_nfields, &b))
             return 1;
-        if (eg_db_behavior_update(c->db, c->dist, &b, err, sizeof(err)) < 0)
-            return fail("%s", err);
+        if ((r = eg_db_behavior_update(c->db, c->dist, &b, err, sizeof(err))) < 0)
+            return write_failed(r, err);
     } else {
         return fail("unknown command: behavior %s", sub);
     }
@@ -580,6 +605,251 @@ static int cmd_invalidations(ctl_t *c)
     return 0;
 }
 
+/* --- operators -------------------------------------------------------------------------- */
+
+/* The terminal's settings while echo is off, put back on the way out, or by a signal that
+ * ends egctl at the prompt (else the shell would be left without echo). */
+static struct termios saved_tty;
+static volatile sig_atomic_t tty_quiet;
+
+static void tty_restore(void)
+{
+    if (tty_quiet)
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_tty);
+    tty_quiet = 0;
+}
+
+static void tty_signal(int sig)
+{
+    tty_restore();
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static void line_free(char *line)
+{
+    if (line) {
+        explicit_bzero(line, strlen(line));
+        free(line);
+    }
+}
+
+/* One line of standard input without its line break into *line (owned: wiped and freed by
+ * line_free); on a terminal after prompt, with echo off. 0, or 1 after saying why. */
+static int read_line(int tty, const char *prompt, char **line)
+{
+    static const int sigs[] = {SIGINT, SIGTERM, SIGQUIT, SIGHUP};
+    struct termios quiet;
+    size_t cap = 0;
+    ssize_t n;
+    int rc = 1;
+    *line = NULL;
+    if (tty) {
+        if (tcgetattr(STDIN_FILENO, &saved_tty) < 0)
+            return fail("cannot read the terminal's settings: %s", strerror(errno));
+        for (size_t i = 0; i < EG_ARRAY_LEN(sigs); i++)
+            signal(sigs[i], tty_signal);
+        quiet = saved_tty;
+        quiet.c_lflag &= ~(tcflag_t)ECHO;
+        quiet.c_lflag |= ECHONL; /* the Enter still moves to the next line */
+        fputs(prompt, stderr);
+        fflush(stderr);
+        if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) < 0)
+            return fail("cannot turn the terminal's echo off: %s", strerror(errno));
+        tty_quiet = 1;
+    }
+    n = getline(line, &cap, stdin);
+    tty_restore();
+    if (n < 0) {
+        fail("no password on standard input (give it as one line)");
+        goto out;
+    }
+    if (n > 0 && (*line)[n - 1] == '\n')
+        (*line)[--n] = '\0';
+    if (n > 0 && (*line)[n - 1] == '\r')
+        (*line)[--n] = '\0';
+    if ((size_t)n != strlen(*line)) {
+        fail("the password holds a NUL byte");
+        goto out;
+    }
+    rc = 0;
+out:
+    if (rc) { /* what getline left, all of it: on EOF it need not be a string */
+        if (*line)
+            explicit_bzero(*line, cap);
+        free(*line);
+        *line = NULL;
+    }
+    return rc;
+}
+
+/* The new password of user add and passwd: from standard input, twice on a terminal, and
+ * acceptable to eg_auth_password_ok. 0 with *password (line_free it), or 1. */
+static int new_password(char **password)
+{
+    int tty = isatty(STDIN_FILENO);
+    char *again = NULL, err[256];
+    *password = NULL;
+    if (read_line(tty, "Password: ", password))
+        return 1;
+    if (eg_auth_password_ok(*password, err, sizeof(err)) < 0)
+        goto refused;
+    if (tty) {
+        if (read_line(tty, "Password (again): ", &again))
+            goto fail;
+        if (strcmp(*password, again) != 0) {
+            snprintf(err, sizeof(err), "the two passwords differ");
+            goto refused;
+        }
+        line_free(again);
+    }
+    return 0;
+refused:
+    fail("%s; nothing was changed", err);
+fail:
+    line_free(again);
+    line_free(*password);
+    *password = NULL;
+    return 1;
+}
+
+static int cmd_user(ctl_t *c, const char *sub)
+{
+    static const char *const none[] = {NULL};
+    char err[512], hash[EG_AUTH_HASH_MAX], *password = NULL;
+    int r, create;
+    if (check_opts(c, NULL, 0, none))
+        return 1;
+    if (strcmp(sub, "list") == 0) {
+        char(*names)[EG_USER_MAX] = NULL;
+        size_t n = 0;
+        if (need_pos(c, 0, "usage: egctl user list"))
+            return 1;
+        if (eg_db_user_list(c->db, &names, &n, err, sizeof(err)) < 0)
+            return fail("%s", err);
+        if (c->json) {
+            putchar('[');
+            for (size_t i = 0; i < n; i++) {
+                if (i)
+                    putchar(',');
+                json_str(names[i]);
+            }
+            puts("]");
+        } else {
+            for (size_t i = 0; i < n; i++)
+                puts(names[i]);
+        }
+        free(names);
+        return 0;
+    }
+    if (need_pos(c, 1, "usage: egctl user add|passwd|rm NAME"))
+        return 1;
+    if (strcmp(sub, "rm") == 0)
+        return eg_db_user_rm(c->db, c->pos[0], err, sizeof(err)) < 0 ? fail("%s", err) : 0;
+    create = strcmp(sub, "add") == 0;
+    if (!create && strcmp(sub, "passwd") != 0)
+        return fail("unknown command: user %s", sub);
+    /* before the password is asked for: a typo in the name is told at once */
+    r = eg_db_user_get(c->db, c->pos[0], hash, sizeof(hash), err, sizeof(err));
+    if (r < 0)
+        return fail("%s", err);
+    if (create && r == 1)
+        return fail("user %s already exists (egctl user passwd %s changes the password)", c->pos[0],
+                    c->pos[0]);
+    if (!create && r == 0)
+        return fail("no user %s (egctl user list shows them)", c->pos[0]);
+    if (new_password(&password))
+        return 1;
+    r = eg_auth_hash(password, hash, sizeof(hash), err, sizeof(err));
+    line_free(password);
+    if (r < 0)
+        return fail("%s", err);
+    if (eg_db_user_put(c->db, c->pos[0], hash, create, err, sizeof(err)) < 0)
+        return fail("%s", err);
+    return 0;
+}
+
+/* --- audit ---------------------------------------------------------------------------- */
+
+static void iso_time(long long at, char *buf, size_t len)
+{
+    time_t t = (time_t)at;
+    struct tm tm;
+    if (gmtime_r(&t, &tm) == NULL || strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+        snprintf(buf, len, "%lld", at);
+}
+
+static int cmd_audit(ctl_t *c)
+{
+    static const char *const extra[] = {"limit", NULL};
+    const char *lim = opt(c, "limit");
+    eg_audit_t *v = NULL;
+    size_t n = 0, w[5] = {4, 5, 12, 6, 6};
+    char err[512], when[32];
+    long limit = 50;
+    if (check_opts(c, NULL, 0, extra) || need_pos(c, 0, "usage: egctl audit [--limit N]"))
+        return 1;
+    if (lim) {
+        char *end;
+        limit = strtol(lim, &end, 10);
+        if (*lim == '\0' || *end || limit < 1 || limit > 100000)
+            return fail("--limit: '%s' is not a number of rows from 1 to 100000", lim);
+    }
+    if (eg_db_audit_list(c->db, c->dist_given ? c->dist : NULL, (int)limit, &v, &n, err,
+                         sizeof(err)) < 0)
+        return fail("%s", err);
+    if (c->json) {
+        putchar('[');
+        for (size_t i = 0; i < n; i++) {
+            iso_time(v[i].at, when, sizeof(when));
+            printf("%s{\"id\":%lld,\"time\":\"%s\",\"at\":%lld,\"actor\":", i ? ",\n " : "",
+                   v[i].id, when, v[i].at);
+            json_str(v[i].actor);
+            fputs(",\"dist\":", stdout);
+            json_str(v[i].dist_id);
+            fputs(",\"action\":", stdout);
+            json_str(v[i].action);
+            fputs(",\"object\":", stdout);
+            json_str(v[i].object);
+            fputs(",\"detail\":", stdout);
+            json_str(v[i].detail);
+            putchar('}');
+        }
+        puts("]");
+        free(v);
+        return 0;
+    }
+    /* TIME is always 20 wide; the detail is last, since it holds spaces */
+    for (size_t i = 0; i < n; i++) {
+        const char *cols[4] = {v[i].actor, v[i].dist_id, v[i].action, v[i].object};
+        for (size_t j = 0; j < 4; j++)
+            if (strlen(cols[j]) > w[j + 1])
+                w[j + 1] = strlen(cols[j]);
+    }
+    printf("%-20s  %-*s  %-*s  %-*s  %-*s  %s\n", "TIME", (int)w[1], "ACTOR", (int)w[2],
+           "DISTRIBUTION", (int)w[3], "ACTION", (int)w[4], "OBJECT", "DETAIL");
+    for (size_t i = 0; i < n; i++) {
+        iso_time(v[i].at, when, sizeof(when));
+        printf("%-20s  %-*s  %-*s  %-*s  %-*s  %s\n", when, (int)w[1], v[i].actor, (int)w[2],
+               v[i].dist_id[0] ? v[i].dist_id : "-", (int)w[3], v[i].action, (int)w[4],
+               v[i].object[0] ? v[i].object : "-", v[i].detail[0] ? v[i].detail : "-");
+    }
+    free(v);
+    return 0;
+}
+
+/* Who egctl's changes are recorded as: the login name of the effective user. */
+static void set_actor(ctl_t *c)
+{
+    const struct passwd *pw = getpwuid(geteuid());
+    char actor[128];
+    if (pw && pw->pw_name && pw->pw_name[0])
+        snprintf(actor, sizeof(actor), "unix:%s", pw->pw_name);
+    else
+        snprintf(actor, sizeof(actor), "unix:uid%u", (unsigned)geteuid());
+    eg_db_set_actor(c->db, actor);
+}
+
 static int cmd_init(ctl_t *c)
 {
     eg_dist_info_t d;
@@ -602,7 +872,7 @@ static int cmd_init(ctl_t *c)
 /* Whether the command changes the database (an unknown one is refused by its handler). */
 static int writes(const char *cmd, const char *sub)
 {
-    static const char *const subs[] = {"add", "set", "rm", "move"};
+    static const char *const subs[] = {"add", "set", "rm", "move", "passwd"};
     if (strcmp(cmd, "init") == 0 || strcmp(cmd, "invalidate") == 0)
         return 1;
     for (size_t i = 0; sub && i < EG_ARRAY_LEN(subs); i++)
@@ -655,9 +925,10 @@ int main(int argc, char **argv)
             }
             if (strcmp(name, "db") == 0)
                 c.db_path = val;
-            else if (strcmp(name, "dist") == 0)
+            else if (strcmp(name, "dist") == 0) {
                 c.dist = val;
-            else {
+                c.dist_given = 1;
+            } else {
                 if (c.nopts == MAX_ARGS)
                     return fail("too many options");
                 c.names[c.nopts] = name;
@@ -666,7 +937,7 @@ int main(int argc, char **argv)
         } else if (cmd == NULL) {
             cmd = a;
         } else if (sub == NULL && (strcmp(cmd, "dist") == 0 || strcmp(cmd, "origin") == 0 ||
-                                   strcmp(cmd, "behavior") == 0)) {
+                                   strcmp(cmd, "behavior") == 0 || strcmp(cmd, "user") == 0)) {
             sub = a;
         } else {
             if (c.npos == MAX_ARGS)
@@ -682,8 +953,11 @@ int main(int argc, char **argv)
          strcmp(cmd, "behavior") == 0) &&
         sub == NULL)
         return fail("usage: egctl %s add|set|list|rm ...", cmd);
+    if (strcmp(cmd, "user") == 0 && sub == NULL)
+        return fail("usage: egctl user add|passwd|list|rm ...");
     if (strcmp(cmd, "init") && strcmp(cmd, "dist") && strcmp(cmd, "origin") &&
-        strcmp(cmd, "behavior") && strcmp(cmd, "invalidate") && strcmp(cmd, "invalidations"))
+        strcmp(cmd, "behavior") && strcmp(cmd, "invalidate") && strcmp(cmd, "invalidations") &&
+        strcmp(cmd, "user") && strcmp(cmd, "audit"))
         return fail("unknown command '%s' (egctl --help lists them)", cmd);
     if (eg_db_open(c.db_path, strcmp(cmd, "init") == 0 ? EG_DB_CREATE : 0, &c.db, err,
                    sizeof(err)) < 0)
@@ -694,6 +968,7 @@ int main(int argc, char **argv)
         eg_db_close(c.db);
         return fail("%s", err);
     }
+    set_actor(&c);
     if (strcmp(cmd, "init") == 0)
         rc = cmd_init(&c);
     else if (strcmp(cmd, "dist") == 0)
@@ -710,7 +985,11 @@ int main(int argc, char **argv)
             rc = fail("usage: egctl invalidate PATH... (e.g. /images/* or /index.html)");
         else
             rc = invalidate_paths(&c, c.pos, (size_t)c.npos, opt(&c, "caller-reference"));
-    } else
+    } else if (strcmp(cmd, "user") == 0)
+        rc = cmd_user(&c, sub);
+    else if (strcmp(cmd, "audit") == 0)
+        rc = cmd_audit(&c);
+    else
         rc = cmd_invalidations(&c);
     eg_db_close(c.db);
     return rc;
