@@ -177,7 +177,7 @@ static void absurd_costs(void)
         }
     }
     ok(all, "absurd costs (ln > 20, r > 16, p > 4, over 256 MiB, zero) are refused");
-    ok(worst < 0.01, "  at once (the slowest in %.4f s)", worst);
+    ok(worst < 0.05, "  at once, well under one derivation (the slowest in %.4f s)", worst);
     snprintf(t, sizeof(t), "$scrypt$ln=10,r=16,p=4$AAAAAAAAAAAAAAAAAAAAAA$%s",
              "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
     is_int(eg_auth_verify("password", t), 0, "a cost within the bounds is derived (no match)");
