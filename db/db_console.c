@@ -243,6 +243,10 @@ int eg_db_user_put(eg_db_t *db, const char *name, const char *hash, int create, 
         eg_errf(err, errlen, "no user %s", name);
         goto fail;
     }
+    /* a new password signs the user out everywhere: it is changed after a leak */
+    if (!create && db_write_stmt(db, "DELETE FROM sessions WHERE user = ?", "removing sessions",
+                                 err, errlen, 1, name) < 0)
+        goto fail;
     /* never the hash: the audit is read by every operator */
     if (db_audit(db, NULL, create ? "user.add" : "user.passwd", name,
                  create ? "user added" : "password changed", err, errlen) < 0 ||

@@ -67,6 +67,11 @@ static enum MHD_Result answer_error(struct MHD_Connection *c, adm_req_t *rq, int
     MHD_add_response_header(resp, "Content-Type", "text/plain; charset=utf-8");
     MHD_add_response_header(resp, "Cache-Control", "no-store");
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    /* as the console's own pages (admin/admin_main.c) */
+    MHD_add_response_header(resp, "Content-Security-Policy",
+                            "default-src 'none'; frame-ancestors 'none'; base-uri 'none'");
+    MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+    MHD_add_response_header(resp, "Referrer-Policy", "same-origin");
     if (status == 405)
         MHD_add_response_header(resp, "Allow", "GET, HEAD, POST");
     if (status == 503)

@@ -46,6 +46,13 @@ static int reload(worker_t *w)
                     w->config->version);
         return 0;
     }
+    if (changed > 0 && w->config) {
+        /* commits that leave the configuration as it was (the console's sessions, sign-in
+         * throttling, invalidations) cost one read, not a reload */
+        long long v;
+        if (eg_db_config_version(w->db, &v, err, sizeof(err)) == 0 && v == w->config->version)
+            return 0;
+    }
     if (eg_db_config_load(w->db, &c, err, sizeof(err)) < 0) {
         eg_log_error("loading configuration: %s", err);
         return w->config ? 0 : -1;

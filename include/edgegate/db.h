@@ -140,7 +140,8 @@ int eg_db_audit_list(eg_db_t *db, const char *dist, int limit, eg_audit_t **out,
 #define EG_HASH_MAX 192 /* a stored password hash (auth.h) or a token digest */
 
 /* User names: 1 to 63 of letters, digits, '.', '_', '-'. put with create=1 adds (-1 when the
- * name exists), create=0 replaces the password hash (-1 when there is no such user). */
+ * name exists), create=0 replaces the password hash and ends the user's sessions (-1 when
+ * there is no such user). */
 int eg_db_user_put(eg_db_t *db, const char *name, const char *hash, int create, char *err,
                    size_t errlen);
 /* 1 with the stored hash, 0 when there is no such user. */
