@@ -15,6 +15,7 @@
 #include "edgegate/cgi.h"
 #include "edgegate/common.h"
 #include "edgegate/front.h"
+#include "edgegate/io.h"
 #include "edgegate/reqcheck.h"
 
 /* A request body is collected whole before a worker sees it. */
@@ -53,6 +54,13 @@ static const char *reason(int status)
     }
 }
 
+/* edgegate is stopping: a connection is not kept after its answer, or a client could keep
+ * the drain going to its bound. */
+static int stopping(const adm_req_t *rq)
+{
+    return __atomic_load_n(&rq->l->front->stop, __ATOMIC_ACQUIRE);
+}
+
 /* A short text page; close when the request's framing is in doubt or its body is unread. */
 static enum MHD_Result answer_error(struct MHD_Connection *c, adm_req_t *rq, int status,
                                     int close)
@@ -76,7 +84,7 @@ static enum MHD_Result answer_error(struct MHD_Connection *c, adm_req_t *rq, int
         MHD_add_response_header(resp, "Allow", "GET, HEAD, POST");
     if (status == 503)
         MHD_add_response_header(resp, "Retry-After", "2");
-    if (close)
+    if (close || stopping(rq))
         MHD_add_response_header(resp, "Connection", "close");
     ret = MHD_queue_response(c, (unsigned)status, resp);
     MHD_destroy_response(resp);
@@ -200,6 +208,8 @@ static enum MHD_Result relay(struct MHD_Connection *c, adm_req_t *rq, eg_buf_t *
         }
     }
     eg_buf_free(&line);
+    if (stopping(rq))
+        MHD_add_response_header(resp, "Connection", "close");
     ret = MHD_queue_response(c, (unsigned)r.status, resp);
     MHD_destroy_response(resp);
     rq->state = ADM_DONE;
@@ -323,6 +333,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
 {
     adm_req_t *rq = eg_calloc(1, sizeof(*rq));
     rq->l = cls;
+    __atomic_add_fetch(&rq->l->front->admin_requests, 1, __ATOMIC_SEQ_CST);
     rq->target = eg_strdup(uri);
     rq->state = ADM_NEW;
     return rq;
@@ -336,6 +347,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
         return;
     eg_buf_free(&rq->body);
     free(rq->target);
+    __atomic_sub_fetch(&rq->l->front->admin_requests, 1, __ATOMIC_SEQ_CST);
     free(rq);
     *con_cls = NULL;
 }
@@ -443,6 +455,18 @@ int eg_front_admin_start(eg_front_t *f, char *err, size_t errlen)
 
 void eg_front_admin_stop(eg_front_t *f)
 {
+    /* eg_front_unlisten stopped the accepting: the requests in flight are answered (their
+     * worker answers or times out) and sent before libmicrohttpd's stop cuts the connections;
+     * a second more for the sending */
+    long long give_up = eg_now_ms() + f->opt.admin_timeout * 1000LL + 1000;
+    int busy = f->admin.mhd ? __atomic_load_n(&f->admin_requests, __ATOMIC_SEQ_CST) : 0;
+    if (busy > 0)
+        eg_log_info("waiting for %d admin request%s in flight", busy, busy == 1 ? "" : "s");
+    while (busy > 0 && eg_now_ms() < give_up) {
+        struct timespec ts = {0, 5 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+        busy = __atomic_load_n(&f->admin_requests, __ATOMIC_SEQ_CST);
+    }
     /* its connection threads end once their worker answered or timed out: only then may the
      * pool go */
     if (f->admin.mhd)

@@ -94,6 +94,7 @@ typedef struct eg_front {
      * shared with nothing the viewers use; mhd NULL and admin_pool NULL when --admin off */
     eg_listener_t admin;
     eg_policy_pool_t *admin_pool; /* owned */
+    int admin_requests;           /* atomic: admin requests from their head to their end */
 } eg_front_t;
 
 /* The admin listener's bounds (front_admin.c): connections at once, and from one address. */

@@ -386,8 +386,33 @@ def admin_workers_are_processes_apart_from_policy_workers(env):
 
 @test
 @within(60)
+def a_sigterm_lets_the_admin_requests_in_flight_finish(env):
+    gw = admin_gateway(env, "--admin-timeout", "10", admin_workers=1)
+    results = {}
+    t = held(gw.admin, "/sleep?2", results, "slow")
+    assert eventually(lambda: reached_worker(env, "/sleep"), 3)
+    t0 = time.time()
+    gw.send_signal(signal.SIGTERM)
+    assert gw.wait(15) == 0
+    took = time.time() - t0
+    t.join(5)
+    r, _ = results["slow"]
+    assert not isinstance(r, Exception) and r.status == 200 and r.body == b"slept\n", r
+    assert 1.0 < took < 5.0, took
+    assert "waiting for 1 admin request in flight" in env.log("edgegate")
+    # and the listener stopped accepting at once
+    try:
+        socket.create_connection(("127.0.0.1", gw.admin), 1).close()
+        refused = False
+    except OSError:
+        refused = True
+    assert refused
+
+
+@test
+@within(60)
 def viewers_are_served_while_every_admin_worker_hangs(env):
-    gw = admin_gateway(env, "--admin-timeout", "20", workers=1, admin_workers=1)
+    gw = admin_gateway(env, "--admin-timeout", "8", workers=1, admin_workers=1)
     results = {}
     threads = [held(gw.admin, "/sleep?60", results, k) for k in range(3)]
     assert eventually(lambda: reached_worker(env, "/sleep"), 3)
@@ -398,6 +423,10 @@ def viewers_are_served_while_every_admin_worker_hangs(env):
         assert time.time() - t0 < 1.0, "a viewer waited %.2f s" % (time.time() - t0)
     assert all(t.is_alive() for t in threads), results   # still hanging meanwhile
     assert gw.origin.count() == 30
+    for t in threads:
+        t.join(12)
+    got = sorted(r.status for r, _ in results.values() if not isinstance(r, Exception))
+    assert got == [502, 503, 503], results   # the one a worker held, the two that waited
 
 
 def tls11_handshake(port):
