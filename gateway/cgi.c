@@ -54,7 +54,7 @@ static void put(eg_buf_t *b, slot_t *s, size_t *n, const char *name, const char 
 /* The HTTP_ variables: one per name, the values of every field with that name joined. */
 static void put_fields(const eg_cgi_request_t *r, eg_buf_t *b, slot_t *s, size_t *n)
 {
-    char (*names)[EG_CGI_NAME_MAX] = eg_calloc(r->n_fields ? r->n_fields : 1, sizeof(*names));
+    char(*names)[EG_CGI_NAME_MAX] = eg_calloc(r->n_fields ? r->n_fields : 1, sizeof(*names));
     for (size_t i = 0; i < r->n_fields; i++)
         if (!eg_cgi_env_name(r->fields[i].name, names[i]))
             names[i][0] = '\0';
@@ -157,8 +157,8 @@ static int __attribute__((cold)) refuse(const char **why, const char *reason)
     return 502;
 }
 
-int eg_cgi_response_parse(const char *answer, size_t len, int head_request,
-                          eg_cgi_response_t *r, const char **why)
+int eg_cgi_response_parse(const char *answer, size_t len, int head_request, eg_cgi_response_t *r,
+                          const char **why)
 {
     eg_http_head_t *h = &r->head;
     const eg_header_t *cl;

@@ -26,17 +26,17 @@
 #define ADMIN_IDLE_TIMEOUT 30
 
 typedef enum {
-    ADM_NEW,   /* the head is in: the first call checks it */
-    ADM_BODY,  /* the body arrives; the call after its end asks the worker */
-    ADM_READY, /* no body: the next call asks the worker (0.9.75 closes a connection whose
-                * response is queued in the first call) */
+    ADM_NEW,       /* the head is in: the first call checks it */
+    ADM_BODY,      /* the body arrives; the call after its end asks the worker */
+    ADM_READY,     /* no body: the next call asks the worker (0.9.75 closes a connection whose
+                    * response is queued in the first call) */
     ADM_TOO_LARGE, /* a chunked body past ADMIN_BODY_MAX: the rest is dropped, then 413 */
-    ADM_DONE,  /* a response is queued */
+    ADM_DONE,      /* a response is queued */
 } adm_state_t;
 
 typedef struct {
-    eg_listener_t *l;   /* borrowed */
-    char *target;       /* the request-target as received; owned */
+    eg_listener_t *l; /* borrowed */
+    char *target;     /* the request-target as received; owned */
     adm_state_t state;
     int has_body;
     eg_buf_t body;
@@ -48,9 +48,12 @@ typedef struct {
 static const char *reason(int status)
 {
     switch (status) {
-    case 405: return "Method Not Allowed";
-    case 413: return "Content Too Large";
-    default: return eg_http_reason(status);
+    case 405:
+        return "Method Not Allowed";
+    case 413:
+        return "Content Too Large";
+    default:
+        return eg_http_reason(status);
     }
 }
 
@@ -62,8 +65,7 @@ static int stopping(const adm_req_t *rq)
 }
 
 /* A short text page; close when the request's framing is in doubt or its body is unread. */
-static enum MHD_Result answer_error(struct MHD_Connection *c, adm_req_t *rq, int status,
-                                    int close)
+static enum MHD_Result answer_error(struct MHD_Connection *c, adm_req_t *rq, int status, int close)
 {
     char page[160];
     struct MHD_Response *resp;
@@ -92,11 +94,15 @@ static enum MHD_Result answer_error(struct MHD_Connection *c, adm_req_t *rq, int
     return ret;
 }
 
-/* Every refusal of a request goes through here, so its reason is logged once. */
-static enum MHD_Result __attribute__((cold)) refuse(struct MHD_Connection *c, adm_req_t *rq,
-                                                    int status, const char *why)
+/* Every refusal of a request goes through here, so its reason is logged once; a target that
+ * is not origin-form may hold bytes that do not belong in a log. */
+static enum MHD_Result __attribute__((cold))
+refuse(struct MHD_Connection *c, adm_req_t *rq, int status, const char *why)
 {
-    eg_log_info("admin request %.200s: refused with %d: %s", rq->target, status, why);
+    const char *bad;
+    eg_log_info("admin request %.200s: refused with %d: %s",
+                eg_cgi_target_check(rq->target, &bad) == 0 ? rq->target : "(a malformed target)",
+                status, why);
     return answer_error(c, rq, status, 1);
 }
 
@@ -126,8 +132,8 @@ static enum MHD_Result take_field(void *cls, enum MHD_ValueKind kind, const char
 }
 
 /* The first call: 0 to go on, else the status the head is refused with (and why). */
-static int check_head(adm_req_t *rq, struct MHD_Connection *c, const char *url,
-                      const char *method, const char *version, const char **why)
+static int check_head(adm_req_t *rq, struct MHD_Connection *c, const char *url, const char *method,
+                      const char *version, const char **why)
 {
     fields_t x = {.n = 0};
     int status;
@@ -145,8 +151,7 @@ static int check_head(adm_req_t *rq, struct MHD_Connection *c, const char *url,
         *why = "a NUL in the request target";
         return 400;
     }
-    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0 &&
-        strcmp(method, "POST") != 0) {
+    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0 && strcmp(method, "POST") != 0) {
         *why = "a method other than GET, HEAD and POST";
         return 405;
     }
@@ -219,7 +224,8 @@ static enum MHD_Result relay(struct MHD_Connection *c, adm_req_t *rq, eg_buf_t *
 /* The client's address and port, for REMOTE_ADDR and REMOTE_PORT. */
 static void client(struct MHD_Connection *c, char *addr, size_t size, int *port)
 {
-    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     const struct sockaddr *sa = ci ? ci->client_addr : NULL;
     snprintf(addr, size, "unknown");
     *port = 0;
@@ -260,8 +266,8 @@ static enum MHD_Result ask_worker(struct MHD_Connection *c, adm_req_t *rq, const
     cr.body_len = rq->body.len;
     eg_cgi_params_build(&cr, &params);
     free(x.fields);
-    rc = eg_policy_exchange(f->admin_pool, params.v, params.n, rq->body.data, rq->body.len,
-                            &answer, err, sizeof(err));
+    rc = eg_policy_exchange(f->admin_pool, params.v, params.n, rq->body.data, rq->body.len, &answer,
+                            err, sizeof(err));
     eg_cgi_params_free(&params);
     eg_buf_free(&rq->body);
     if (rc == -2) {
@@ -278,8 +284,8 @@ static enum MHD_Result ask_worker(struct MHD_Connection *c, adm_req_t *rq, const
 /* --- libmicrohttpd's callbacks ------------------------------------------------------------ */
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_size, void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_size, void **con_cls)
 {
     adm_req_t *rq = *con_cls;
     const char *why = NULL;
@@ -375,8 +381,8 @@ static int admin_listen(eg_front_t *f, char *err, size_t errlen)
 {
     eg_listener_t *l = &f->admin;
     struct sockaddr_storage ss;
-    unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL_INTERNAL_THREAD |
-                     MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_ITC |
+                     MHD_USE_ERROR_LOG;
     const union MHD_DaemonInfo *di;
     l->front = f;
     l->https = f->opt.admin_tls;
@@ -399,7 +405,7 @@ static int admin_listen(eg_front_t *f, char *err, size_t errlen)
             {MHD_OPTION_CONNECTION_TIMEOUT, ADMIN_IDLE_TIMEOUT, NULL},
             {MHD_OPTION_CONNECTION_MEMORY_LIMIT, 64 * 1024, NULL},
             {MHD_OPTION_STRICT_FOR_CLIENT, 0, NULL}, /* as the viewers', for the same reason */
-            {MHD_OPTION_END, 0, NULL}, /* HTTPS options go here */
+            {MHD_OPTION_END, 0, NULL},               /* HTTPS options go here */
             {MHD_OPTION_END, 0, NULL},
             {MHD_OPTION_END, 0, NULL},
             {MHD_OPTION_END, 0, NULL},
@@ -417,8 +423,10 @@ static int admin_listen(eg_front_t *f, char *err, size_t errlen)
                                   MHD_OPTION_ARRAY, ops, MHD_OPTION_END);
     }
     if (l->mhd == NULL) {
-        eg_errf(err, errlen, "cannot listen on %s for the admin console (address in use, or "
-                             "bad certificate?)", f->opt.admin);
+        eg_errf(err, errlen,
+                "cannot listen on %s for the admin console (address in use, or "
+                "bad certificate?)",
+                f->opt.admin);
         return -1;
     }
     di = MHD_get_daemon_info(l->mhd, MHD_DAEMON_INFO_BIND_PORT);

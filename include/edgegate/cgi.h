@@ -62,10 +62,10 @@ void eg_cgi_params_free(eg_cgi_params_t *p);
 
 /* A worker's answer, cut for the viewer. */
 typedef struct {
-    int status;        /* Status, else 302 with a Location, else 200 */
+    int status;          /* Status, else 302 with a Location, else 200 */
     eg_http_head_t head; /* the fields to relay: slices of the answer (borrowed) */
-    const char *body;  /* borrowed from the answer */
-    size_t body_len;   /* 0 for 204 and 304 */
+    const char *body;    /* borrowed from the answer */
+    size_t body_len;     /* 0 for 204 and 304 */
 } eg_cgi_response_t;
 
 /* 0 with r filled, or 502 with why when the answer is not a CGI response to relay: no whole
@@ -74,7 +74,7 @@ typedef struct {
  * Content-Length that is not the body's length (a HEAD's answer may leave its body out). The
  * hop-by-hop fields (and those Connection names), Status, Content-Length and Date are left
  * out of r->head: the listener frames and dates the response itself. */
-int eg_cgi_response_parse(const char *answer, size_t len, int head_request,
-                          eg_cgi_response_t *r, const char **why);
+int eg_cgi_response_parse(const char *answer, size_t len, int head_request, eg_cgi_response_t *r,
+                          const char **why);
 
 #endif

@@ -46,8 +46,7 @@ static void serve(FCGX_Request *rq)
     read_body(rq, &body, &len);
     /* in edgegate's log: what reached the worker (tests assert on it) */
     fprintf(stderr, "echo_admin[%d] got %s %s with %zu body bytes\n", (int)getpid(),
-            FCGX_GetParam("REQUEST_METHOD", rq->envp), FCGX_GetParam("REQUEST_URI", rq->envp),
-            len);
+            FCGX_GetParam("REQUEST_METHOD", rq->envp), FCGX_GetParam("REQUEST_URI", rq->envp), len);
     if (path == NULL)
         path = "";
     if (query == NULL)
@@ -93,8 +92,10 @@ static void serve(FCGX_Request *rq)
     } else if (strcmp(path, "/status") == 0) {
         FCGX_FPrintF(rq->out, "Status: %s\r\nContent-Type: text/plain\r\n\r\nstatus\n", query);
     } else {
-        FCGX_FPrintF(rq->out, "Status: 404 Not Found\r\nContent-Type: text/plain\r\n\r\n"
-                              "no %s\n", path);
+        FCGX_FPrintF(rq->out,
+                     "Status: 404 Not Found\r\nContent-Type: text/plain\r\n\r\n"
+                     "no %s\n",
+                     path);
     }
     free(body);
 }

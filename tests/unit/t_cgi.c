@@ -60,11 +60,16 @@ static void names(void)
 static void params(void)
 {
     static const eg_cgi_field_t fields[] = {
-        {"Host", "127.0.0.1:8081"},      {"Content-Type", "application/x-www-form-urlencoded"},
-        {"Content-Length", "7"},         {"X-Tag", "a"},
-        {"Cookie", "s=1"},               {"x-tag", "b"},
-        {"Cookie", "t=2"},               {"X_Tag", "smuggled"},
-        {"Proxy", "http://evil:3128/"}, {"Connection", "keep-alive"},
+        {"Host", "127.0.0.1:8081"},
+        {"Content-Type", "application/x-www-form-urlencoded"},
+        {"Content-Length", "7"},
+        {"X-Tag", "a"},
+        {"Cookie", "s=1"},
+        {"x-tag", "b"},
+        {"Cookie", "t=2"},
+        {"X_Tag", "smuggled"},
+        {"Proxy", "http://evil:3128/"},
+        {"Connection", "keep-alive"},
         {"Accept", ""},
     };
     eg_cgi_request_t r = {.method = "POST",
@@ -209,8 +214,7 @@ static void answers(void)
     is_int(answer("Status: 101 Switching\r\n\r\n", 0, &r, &why), 502, "Status 101: 502");
     is_int(answer("Status: abc\r\n\r\n", 0, &r, &why), 502, "Status abc: 502");
     is_int(answer("Status: 200\r\nStatus: 302\r\n\r\n", 0, &r, &why), 502, "two Status: 502");
-    is_int(answer("Location: /a\r\nLocation: /b\r\n\r\n", 0, &r, &why), 502,
-           "two Location: 502");
+    is_int(answer("Location: /a\r\nLocation: /b\r\n\r\n", 0, &r, &why), 502, "two Location: 502");
     {
         const char a[] = "X-A: a\0b\r\n\r\n";
         is_int(eg_cgi_response_parse(a, sizeof(a) - 1, 0, &r, &why), 502, "a NUL in a value: 502");
