@@ -14,6 +14,7 @@
 #include "edgegate/config.h"
 #include "edgegate/db.h"
 #include "edgegate/origin.h"
+#include "edgegate/pattern.h"
 #include "edgegate/uri.h"
 
 #define MAX_ARGS 64
@@ -248,7 +249,8 @@ static void print_objects(ctl_t *c, const eg_field_t *f, size_t nf, const void *
     }
 }
 
-/* CloudFront: choose match-viewer only with redirect-to-https or https-only. */
+/* CloudFront: choose match-viewer only with redirect-to-https or https-only; and the
+ * behaviors that can never match. */
 static void warn_match_viewer(ctl_t *c)
 {
     eg_origin_t *os = NULL;
@@ -267,6 +269,16 @@ static void warn_match_viewer(ctl_t *c)
                         "origin %s uses match-viewer, so HTTP viewers reach the origin over "
                         "HTTP; choose match-viewer only with redirect-to-https or https-only\n",
                         bs[i].path_pattern, os[j].id);
+    /* as the console's Behaviors tab: one that an earlier pattern covers never matches */
+    for (size_t i = 0; i < nb; i++)
+        for (size_t j = 0; j < i && strcmp(bs[i].path_pattern, "*") != 0; j++)
+            if (eg_pattern_covers(bs[j].path_pattern, bs[i].path_pattern)) {
+                fprintf(stderr,
+                        "egctl: warning: behavior %s can never match: %s, evaluated before "
+                        "it, matches every path it matches (move it above, or remove it)\n",
+                        bs[i].path_pattern, bs[j].path_pattern);
+                break;
+            }
 out:
     free(os);
     free(bs);
@@ -486,9 +498,10 @@ static int cmd_behavior(ctl_t *c, const char *sub)
         v = strtol(to, &end, 10);
         if (*to == '\0' || *end || v < 0 || v > 10000)
             return fail("--to: '%s' is not a position (0 is evaluated first)", to);
-        return eg_db_behavior_move(c->db, c->dist, pattern, (int)v, err, sizeof(err)) < 0
-                   ? fail("%s", err)
-                   : 0;
+        if (eg_db_behavior_move(c->db, c->dist, pattern, (int)v, err, sizeof(err)) < 0)
+            return fail("%s", err);
+        warn_match_viewer(c);
+        return 0;
     }
     memset(&b, 0, sizeof(b));
     if (strcmp(sub, "add") == 0) {
