@@ -298,21 +298,15 @@ static void save(eg_admin_t *a, const char *dist, const view_t *v, const eg_beha
         eg_behavior_t now;
         a->status = 409;
         if (eg_db_behavior_get(a->db, dist, cur->path_pattern, &now, err, sizeof(err)) != 1) {
-            eg_web_printf(&a->body, "<p class=\"alert error\" role=\"alert\">Behavior %s was "
-                                    "deleted since you opened it.</p>\n", cur->path_pattern);
+            eg_admin_gone(a, "Behavior", cur->path_pattern);
             eg_admin_page_end(a);
             return;
         }
         eg_admin_conflict(a, "This behavior", eg_behavior_fields, NF, &b, &now);
         behavior_form(a, dist, v, &now, 0, errs, NULL);
     } else {
-        int i = bad ? -1 : eg_admin_error_field(eg_behavior_fields, NF, err);
-        a->status = 400;
-        if (!bad && i < 0 && (strstr(err, "already") || strstr(err, "pattern")))
-            i = 0;
-        if (i >= 0 && errs[i] == NULL)
-            errs[i] = eg_strdup(err);
-        top = bad || i >= 0 ? "Nothing was saved: correct the fields marked below." : err;
+        eg_admin_refused(a, eg_behavior_fields, NF, bad, err, create ? "already" : NULL, errs,
+                         &top);
         behavior_form(a, dist, v, &b, create, errs, top);
     }
     eg_admin_page_end(a);

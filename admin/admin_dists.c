@@ -105,6 +105,7 @@ void eg_admin_dist_new(eg_admin_t *a)
 {
     eg_dist_info_t d;
     char *errs[16] = {0}, err[512];
+    const char *top = NULL;
     int bad;
     memset(&d, 0, sizeof(d));
     eg_fields_defaults(eg_dist_fields, NF, &d);
@@ -123,20 +124,9 @@ void eg_admin_dist_new(eg_admin_t *a)
         eg_admin_redirect(a, "/distributions/%u/origins/new?msg=first-origin", d.id);
         return;
     }
-    a->status = 400;
-    if (!bad) {
-        int i = eg_admin_error_field(eg_dist_fields, NF, err);
-        if (i < 0 && strstr(err, "distribution") && strstr(err, "id"))
-            i = 0;
-        if (i >= 0)
-            errs[i] = eg_strdup(err);
-    }
+    eg_admin_refused(a, eg_dist_fields, NF, bad, err, "already exists", errs, &top);
     eg_admin_page_begin(a, "Create distribution", NULL, EG_TAB_NONE);
-    dist_form(a, 1, &d, errs,
-              bad || eg_admin_error_field(eg_dist_fields, NF, err) >= 0 ||
-                      (strstr(err, "distribution") && strstr(err, "id"))
-                  ? "Nothing was saved: correct the fields marked below."
-                  : err);
+    dist_form(a, 1, &d, errs, top);
     eg_admin_page_end(a);
     eg_admin_errs_free(errs, NF);
 }
@@ -257,11 +247,7 @@ void eg_admin_general(eg_admin_t *a, const char *id)
             a->status = 409;
             eg_admin_conflict(a, "This distribution", eg_dist_fields, NF, &mine, &d);
         } else {
-            int i = bad ? -1 : eg_admin_error_field(eg_dist_fields, NF, err);
-            a->status = 400;
-            if (i >= 0)
-                errs[i] = eg_strdup(err);
-            top = bad || i >= 0 ? "Nothing was saved: correct the fields marked below." : err;
+            eg_admin_refused(a, eg_dist_fields, NF, bad, err, NULL, errs, &top);
             d = mine;
             d.rev = form_rev(a);
         }

@@ -418,6 +418,28 @@ int eg_admin_error_field(const eg_field_t *f, size_t n, const char *err)
     return best;
 }
 
+int eg_admin_refused(eg_admin_t *a, const eg_field_t *f, size_t n, int bad, const char *err,
+                     const char *key_hint, char **errs, const char **top)
+{
+    int i = bad ? -1 : eg_admin_error_field(f, n, err);
+    a->status = 400;
+    if (!bad && i < 0 && key_hint && strstr(err, key_hint))
+        i = 0; /* about the object's name: its key field, first in every table */
+    if (i >= 0 && key_hint == NULL && (f[i].flags & EG_FF_KEY))
+        i = -1; /* a form without the key field: said above it */
+    if (i >= 0 && errs[i] == NULL)
+        errs[i] = eg_strdup(err);
+    *top = bad || i >= 0 ? "Nothing was saved: correct the fields marked below." : err;
+    return i;
+}
+
+void eg_admin_gone(eg_admin_t *a, const char *what, const char *name)
+{
+    a->status = 409;
+    eg_web_printf(&a->body, "<p class=\"alert error\" role=\"alert\">%s %s was deleted since "
+                            "you opened it; nothing was saved.</p>\n", what, name);
+}
+
 void eg_admin_errs_free(char **errs, size_t n)
 {
     for (size_t i = 0; i < n; i++) {

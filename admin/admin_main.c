@@ -3,8 +3,6 @@
  * same way; --listen opens a socket itself; started by a web server as a CGI program (no
  * FastCGI socket on standard input) it answers the one request in its environment. */
 #include <fcgiapp.h>
-#include <getopt.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -13,6 +11,7 @@
 
 #include "edgegate/admin.h"
 #include "edgegate/common.h"
+#include "edgegate/worker.h"
 
 
 static void usage(FILE *f)
@@ -156,66 +155,23 @@ static int stdin_get(void *ctx, char *buf, int n)
 
 int main(int argc, char **argv)
 {
-    static const struct option opts[] = {{"db", required_argument, NULL, 'd'},
-                                         {"listen", required_argument, NULL, 'l'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {"version", no_argument, NULL, 'V'},
-                                         {NULL, 0, NULL, 0}};
-    const char *dbpath = getenv("EDGEGATE_DB");
-    const char *listen_on = NULL;
+    eg_worker_args_t args = {.name = "edgegate-admin", .usage = usage};
     char err[512];
     eg_db_t *db = NULL;
     FCGX_Request rq;
-    int fd = 0, c;
+    int fd, cgi, rc = eg_worker_args(&args, argc, argv);
 
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (c) {
-        case 'd':
-            dbpath = optarg;
-            break;
-        case 'l':
-            listen_on = optarg;
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        case 'V':
-            printf("edgegate-admin %s\n", PACKAGE_VERSION);
-            return 0;
-        default:
-            usage(stderr);
-            return 2;
-        }
-    }
-    if (optind < argc) {
-        fprintf(stderr, "edgegate-admin: unexpected argument '%s'\n", argv[optind]);
-        return 2;
-    }
-    if (dbpath == NULL || *dbpath == '\0')
-        dbpath = "var/edgegate.db";
-    {
-        sigset_t none; /* whatever mask the spawner had, this process takes its signals */
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
-    }
-    signal(SIGPIPE, SIG_IGN);
-    if (eg_db_open(dbpath, 0, &db, err, sizeof(err)) < 0) {
+    if (rc >= 0)
+        return rc;
+    if (eg_db_open(args.db_path, 0, &db, err, sizeof(err)) < 0) {
         fprintf(stderr, "edgegate-admin: %s\n", err);
         return 1;
     }
-    if (FCGX_Init() != 0) {
-        fprintf(stderr, "edgegate-admin: FCGX_Init failed\n");
+    if ((rc = eg_worker_socket(&args, 1, &fd, &cgi)) != 0) {
         eg_db_close(db);
-        return 1;
+        return rc;
     }
-    if (listen_on) {
-        fd = FCGX_OpenSocket(listen_on, 64);
-        if (fd < 0) {
-            fprintf(stderr, "edgegate-admin: cannot listen on %s\n", listen_on);
-            eg_db_close(db);
-            return 1;
-        }
-    } else if (FCGX_IsCGI()) { /* plain CGI: one request from the environment */
+    if (cgi) { /* plain CGI: one request from the environment */
         eg_buf_t body = {0}, out = {0};
         int too_large;
         read_body(getenv("CONTENT_LENGTH"), stdin_get, NULL, &body, &too_large);

@@ -162,21 +162,15 @@ static void save(eg_admin_t *a, const char *dist, eg_origin_t *cur, int create)
         eg_origin_t now;
         a->status = 409;
         if (eg_db_origin_get(a->db, dist, cur->id, &now, err, sizeof(err)) != 1) {
-            eg_web_printf(&a->body, "<p class=\"alert error\" role=\"alert\">Origin %s was "
-                                    "deleted since you opened it.</p>\n", cur->id);
+            eg_admin_gone(a, "Origin", cur->id);
             eg_admin_page_end(a);
             return;
         }
         eg_admin_conflict(a, "This origin", eg_origin_fields, NF, &o, &now);
         origin_form(a, dist, &now, 0, errs, NULL);
     } else {
-        int i = bad ? -1 : eg_admin_error_field(eg_origin_fields, NF, err);
-        a->status = 400;
-        if (!bad && i < 0 && strstr(err, "already exists"))
-            i = 0;
-        if (i >= 0 && errs[i] == NULL)
-            errs[i] = eg_strdup(err);
-        top = bad || i >= 0 ? "Nothing was saved: correct the fields marked below." : err;
+        int i = eg_admin_refused(a, eg_origin_fields, NF, bad, err,
+                                 create ? "already exists" : NULL, errs, &top);
         /* what the type fixes is shown fixed, so saving again just works */
         if (i == p && (o.type == EG_OT_S3 || o.type == EG_OT_S3_WEBSITE))
             o.protocol = o.type == EG_OT_S3 ? EG_OPP_MATCH_VIEWER : EG_OPP_HTTP_ONLY;

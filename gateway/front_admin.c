@@ -412,10 +412,7 @@ static int admin_listen(eg_front_t *f, char *err, size_t errlen)
         };
         size_t n = EG_ARRAY_LEN(ops) - 4;
         if (l->https) {
-            ops[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, f->key_pem};
-            ops[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, f->cert_pem};
-            ops[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_PRIORITIES, 0,
-                                               (void *)f->opt.admin_priorities};
+            eg_front_tls_options(f, ops, &n, f->opt.admin_priorities);
             flags |= MHD_USE_TLS;
         }
         assert(n < EG_ARRAY_LEN(ops) && ops[EG_ARRAY_LEN(ops) - 1].option == MHD_OPTION_END);

@@ -109,6 +109,14 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
         eg_front_guard_head(cls, c, 1);
 }
 
+void eg_front_tls_options(const eg_front_t *f, struct MHD_OptionItem *ops, size_t *n,
+                          const char *priorities)
+{
+    ops[(*n)++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, f->key_pem};
+    ops[(*n)++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, f->cert_pem};
+    ops[(*n)++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)priorities};
+}
+
 int eg_front_listen(eg_front_t *f, eg_listener_t *l, char *err, size_t errlen)
 {
     const char *spec = l->https ? f->opt.https : f->opt.http;
@@ -165,14 +173,11 @@ int eg_front_listen(eg_front_t *f, eg_listener_t *l, char *err, size_t errlen)
         };
         size_t n = EG_ARRAY_LEN(ops) - 4;
         if (l->https) {
-            ops[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, f->key_pem};
-            ops[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, f->cert_pem};
             /* the viewer security policy replaces GnuTLS's defaults, which still offer
              * TLS 1.0/1.1 and CBC suites (BEAST, LUCKY13). Renegotiation stays refused under
              * every policy: libmicrohttpd takes GnuTLS's GNUTLS_E_REHANDSHAKE as a hard
              * error and closes the connection. */
-            ops[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_PRIORITIES, 0,
-                                               (void *)f->opt.viewer_priorities};
+            eg_front_tls_options(f, ops, &n, f->opt.viewer_priorities);
             flags |= MHD_USE_TLS;
         }
         assert(n < EG_ARRAY_LEN(ops) && ops[EG_ARRAY_LEN(ops) - 1].option == MHD_OPTION_END);

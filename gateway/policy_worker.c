@@ -3,7 +3,6 @@
  * operator runs it under Apache/lighttpd or with --listen. It reloads the configuration from
  * SQLite whenever another connection has committed, so egctl edits apply at once. */
 #include <fcgiapp.h>
-#include <getopt.h>
 #include <strings.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -13,6 +12,7 @@
 #include "edgegate/common.h"
 #include "edgegate/db.h"
 #include "edgegate/policy.h"
+#include "edgegate/worker.h"
 
 typedef struct {
     eg_db_t *db;
@@ -110,77 +110,32 @@ static void serve(worker_t *w, FCGX_Request *rq)
 
 int main(int argc, char **argv)
 {
-    static const struct option opts[] = {{"db", required_argument, NULL, 'd'},
-                                         {"listen", required_argument, NULL, 'l'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {"version", no_argument, NULL, 'V'},
-                                         {NULL, 0, NULL, 0}};
-    const char *dbpath = getenv("EDGEGATE_DB");
-    const char *listen_on = NULL;
-    char err[512];
+    eg_worker_args_t args = {.name = "edgegate-policy", .usage = usage};
+    char err[512] = "";
     worker_t w = {0};
     FCGX_Request rq;
-    int fd = 0, c;
+    int fd, cgi, rc = eg_worker_args(&args, argc, argv);
 
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (c) {
-        case 'd':
-            dbpath = optarg;
-            break;
-        case 'l':
-            listen_on = optarg;
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        case 'V':
-            printf("edgegate-policy %s\n", PACKAGE_VERSION);
-            return 0;
-        default:
-            usage(stderr);
-            return 2;
-        }
-    }
-    if (optind < argc) {
-        fprintf(stderr, "edgegate-policy: unexpected argument '%s'\n", argv[optind]);
-        return 2;
-    }
-    if (dbpath == NULL || *dbpath == '\0')
-        dbpath = "var/edgegate.db";
-    {
-        sigset_t none; /* whatever mask the spawner had, this process takes its signals */
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
-    }
-    signal(SIGPIPE, SIG_IGN);
-    if (eg_db_open(dbpath, 0, &w.db, err, sizeof(err)) < 0 || reload(&w) < 0) {
+    if (rc >= 0)
+        return rc;
+    if (eg_db_open(args.db_path, 0, &w.db, err, sizeof(err)) < 0 || reload(&w) < 0) {
         fprintf(stderr, "edgegate-policy: %s\n", err[0] ? err : "cannot load configuration");
+        eg_db_close(w.db);
         return 1;
     }
-    if (FCGX_Init() != 0) {
-        fprintf(stderr, "edgegate-policy: FCGX_Init failed\n");
-        return 1;
-    }
-    if (listen_on) {
-        fd = FCGX_OpenSocket(listen_on, 64);
-        if (fd < 0) {
-            fprintf(stderr, "edgegate-policy: cannot listen on %s\n", listen_on);
-            return 1;
-        }
-    } else if (FCGX_IsCGI()) {
-        fprintf(stderr, "edgegate-policy: standard input is not a FastCGI socket; "
-                        "run it from edgegate, a FastCGI server, or with --listen\n");
-        return 2;
-    }
+    if ((rc = eg_worker_socket(&args, 0, &fd, &cgi)) != 0)
+        goto out;
     if (FCGX_InitRequest(&rq, fd, 0) != 0) {
         fprintf(stderr, "edgegate-policy: FCGX_InitRequest failed\n");
-        return 1;
+        rc = 1;
+        goto out;
     }
     while (FCGX_Accept_r(&rq) >= 0) {
         serve(&w, &rq);
         FCGX_Finish_r(&rq);
     }
+out:
     eg_config_free(w.config);
     eg_db_close(w.db);
-    return 0;
+    return rc;
 }

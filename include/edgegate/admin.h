@@ -83,6 +83,15 @@ int eg_admin_fields_read(eg_admin_t *a, const eg_field_t *f, size_t n, void *obj
  * caller shows it above the form); the index of that field. */
 int eg_admin_error_field(const eg_field_t *f, size_t n, const char *err);
 void eg_admin_errs_free(char **errs, size_t n);
+/* After a save the database refused (not a conflict; bad: the fields' own errors counted by
+ * eg_admin_fields_read): status 400, err beside the field it names (the key field when it
+ * holds key_hint, e.g. "already exists"; key_hint NULL: the form has no key field, so
+ * nothing goes beside it), and *top the message above the form. Returns the field's index,
+ * or -1. */
+int eg_admin_refused(eg_admin_t *a, const eg_field_t *f, size_t n, int bad, const char *err,
+                     const char *key_hint, char **errs, const char **top);
+/* After a conflict, when the object is gone: 409 and says so ("Origin web was deleted..."). */
+void eg_admin_gone(eg_admin_t *a, const char *what, const char *name);
 /* The label of a field's current value (the console's wording for ENUM choices). */
 void eg_admin_value_label(const eg_field_t *f, const void *obj, char *buf, size_t len);
 

@@ -128,6 +128,10 @@ void eg_front_unlisten(eg_listener_t *l);
 int eg_front_stop(eg_front_t *f);
 
 #ifdef MHD_VERSION
+/* front_listen.c: the three HTTPS options of a listener (the front's key and certificate,
+ * the GnuTLS priorities) at ops[*n], which must have room for them. */
+void eg_front_tls_options(const eg_front_t *f, struct MHD_OptionItem *ops, size_t *n,
+                          const char *priorities);
 /* front_request.c: libmicrohttpd's callbacks, for front_listen.c */
 enum MHD_Result eg_front_handle(void *cls, struct MHD_Connection *c, const char *url,
                                 const char *method, const char *version,
