@@ -23,13 +23,32 @@ static void cookie(eg_admin_t *a, const char *name, const char *value, long long
                   name, value, a->base, max_age, a->https ? "; Secure" : "");
 }
 
+/* Whether s is a token as eg_auth_token makes them. */
+static int token_shaped(const char *s)
+{
+    size_t n = strlen(s);
+    if (n != EG_AUTH_TOKEN_LEN)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z') ||
+              (s[i] >= '0' && s[i] <= '9') || s[i] == '-' || s[i] == '_'))
+            return 0;
+    return 1;
+}
+
 static void form(eg_admin_t *a, int status, const char *user, const char *error)
 {
-    char token[EG_AUTH_TOKEN_LEN + 1];
+    char token[EG_AUTH_TOKEN_LEN + 8];
     a->status = status;
-    if (eg_auth_token(token, sizeof(token)) < 0) {
-        eg_admin_fail(a, 500, "Sign in", "No randomness is available for a sign-in token.");
-        return;
+    /* The browser's sign-in token is kept while it has one: each GET of this page replacing
+     * it would make every sign-in form shown before it fail, and browsers fetch /favicon.ico
+     * after the page, which (not signed in) is redirected here. */
+    if (!eg_web_cookie(a->cookie, EG_ADMIN_PRESIGN_COOKIE, token, sizeof(token)) ||
+        !token_shaped(token)) {
+        if (eg_auth_token(token, sizeof(token)) < 0) {
+            eg_admin_fail(a, 500, "Sign in", "No randomness is available for a sign-in token.");
+            return;
+        }
     }
     cookie(a, EG_ADMIN_PRESIGN_COOKIE, token, 3600);
     eg_admin_page_begin(a, "Sign in", NULL, EG_TAB_NONE);
