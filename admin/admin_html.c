@@ -406,9 +406,14 @@ int eg_admin_error_field(const eg_field_t *f, size_t n, const char *err)
         char single[64];
         size_t len = strlen(f[i].name);
         int hit = mentions(err, f[i].name);
+        /* "aliases" is named "alias" in its errors, "ssl-protocols" "ssl-protocol" */
         if (!hit && len > 1 && f[i].name[len - 1] == 's' && len < sizeof(single)) {
             snprintf(single, sizeof(single), "%.*s", (int)(len - 1), f[i].name);
             hit = mentions(err, single);
+            if (!hit && len > 2 && f[i].name[len - 2] == 'e') {
+                single[len - 2] = '\0';
+                hit = mentions(err, single);
+            }
         }
         if (hit && len > best_len) {
             best = (int)i;
