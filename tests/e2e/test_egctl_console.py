@@ -213,5 +213,18 @@ def a_write_refused_writes_no_audit_row(env):
     assert query(env, "SELECT count(*) FROM origins") == [(1,)]
 
 
+@test
+@timeout(30)
+def a_behavior_that_can_never_match_is_warned_of(env):
+    env.egctl("origin", "add", "o", "--domain", "127.0.0.1")
+    assert "can never match" not in env.egctl("behavior", "add", "/img/*", "--origin", "o").stderr
+    r = env.egctl("behavior", "add", "/img/a.png", "--origin", "o")
+    assert "warning: behavior /img/a.png can never match: /img/*, evaluated before it" \
+        in r.stderr, r.stderr
+    # moved above, it can match: no warning
+    r = env.egctl("behavior", "move", "/img/a.png", "--to", "0")
+    assert r.returncode == 0 and "can never match" not in r.stderr, r.stderr
+
+
 if __name__ == "__main__":
     sys.exit(main())
