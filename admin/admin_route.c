@@ -67,6 +67,12 @@ void eg_admin_handle(eg_admin_t *a)
         eg_buf_adds(&a->body, eg_admin_css);
         return;
     }
+    if (n == 1 && is(s[0], "favicon.ico")) { /* asked by browsers: none, and no redirect */
+        a->status = 404;
+        eg_buf_adds(&a->head, "Content-Type: text/plain; charset=utf-8\r\n");
+        eg_buf_adds(&a->body, "no icon\n");
+        return;
+    }
     if (n == 1 && is(s[0], "signin")) {
         eg_admin_signin(a);
         return;
