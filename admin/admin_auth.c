@@ -1,7 +1,10 @@
 /* Signing in and out. Passwords are checked with auth.c (scrypt); a session is a random token
  * in an HttpOnly, SameSite=Strict cookie, stored in the database only as its digest, with
- * its own CSRF token; failed sign-ins slow further ones for that user and that address
- * (db/, shared by every console worker). */
+ * its own CSRF token; failed sign-ins slow further ones for that user name from that address,
+ * and every one from that address (db/, shared by every console worker), so someone
+ * elsewhere cannot keep an operator out. */
+#include <arpa/inet.h>
+
 #include "edgegate/admin.h"
 #include "edgegate/auth.h"
 #include "edgegate/common.h"
@@ -36,6 +39,21 @@ static int token_shaped(const char *s)
     return 1;
 }
 
+/* The address sign-in failures are counted by: an IPv4 address, or the /64 an IPv6 one is in
+ * (one host holds a whole /64). */
+static void address_key(const char *remote, char *out, size_t len)
+{
+    struct in6_addr a6;
+    if (strchr(remote, ':') && inet_pton(AF_INET6, remote, &a6) == 1) {
+        char text[INET6_ADDRSTRLEN];
+        memset(a6.s6_addr + 8, 0, 8);
+        inet_ntop(AF_INET6, &a6, text, sizeof(text));
+        snprintf(out, len, "%s/64", text);
+        return;
+    }
+    snprintf(out, len, "%s", remote);
+}
+
 static void form(eg_admin_t *a, int status, const char *user, const char *error)
 {
     char token[EG_AUTH_TOKEN_LEN + 8];
@@ -53,8 +71,13 @@ static void form(eg_admin_t *a, int status, const char *user, const char *error)
     cookie(a, EG_ADMIN_PRESIGN_COOKIE, token, 3600);
     eg_admin_page_begin(a, "Sign in", NULL, EG_TAB_NONE);
     if (strcmp(eg_web_get(&a->query, "msg") ? eg_web_get(&a->query, "msg") : "", "signed-out")
-        == 0)
+        == 0) {
+        /* the pages seen while signed in leave the browser's memory too: its back-forward
+         * cache may keep even no-store pages and show them on Back (see admin_route.c for
+         * what Chromium needs over plain HTTP) */
+        eg_buf_adds(&a->head, "Clear-Site-Data: \"cache\"\r\n");
         eg_buf_adds(&a->body, "<p class=\"alert ok\" role=\"status\">You are signed out.</p>\n");
+    }
     if (error)
         eg_web_printf(&a->body, "<p class=\"alert error\" role=\"alert\" id=\"signin-error\">"
                                 "%s</p>\n", error);
@@ -77,10 +100,11 @@ static void form(eg_admin_t *a, int status, const char *user, const char *error)
 
 void eg_admin_signin(eg_admin_t *a)
 {
-    char presign[EG_AUTH_TOKEN_LEN + 8], hash[EG_HASH_MAX], err[512], ukey[EG_USER_MAX + 8],
-        ikey[128], token[EG_AUTH_TOKEN_LEN + 1], csrf[EG_AUTH_TOKEN_LEN + 1], digest[65];
-    const char *user, *password, *given;
-    int wait_u = 0, wait_i = 0, found, ok;
+    char presign[EG_AUTH_TOKEN_LEN + 8], hash[EG_HASH_MAX], err[512], addr[64],
+        ukey[EG_USER_MAX + 80], ikey[80], token[EG_AUTH_TOKEN_LEN + 1],
+        csrf[EG_AUTH_TOKEN_LEN + 1], digest[65];
+    const char *user, *password, *given, *keys[] = {ukey, ikey};
+    int wait = 0, found, ok;
 
     if (strcmp(a->method, "POST") != 0) {
         if (eg_admin_session(a)) {
@@ -105,19 +129,19 @@ void eg_admin_signin(eg_admin_t *a)
              "Enter your user name and password.");
         return;
     }
-    snprintf(ukey, sizeof(ukey), "user:%s", user);
-    snprintf(ikey, sizeof(ikey), "ip:%s", a->remote_addr);
-    if (eg_db_login_check(a->db, ukey, a->now, &wait_u, err, sizeof(err)) < 0 ||
-        eg_db_login_check(a->db, ikey, a->now, &wait_i, err, sizeof(err)) < 0) {
+    address_key(a->remote_addr, addr, sizeof(addr));
+    snprintf(ukey, sizeof(ukey), "user:%s@%s", user, addr);
+    snprintf(ikey, sizeof(ikey), "ip:%s", addr);
+    /* checked and counted at once, before scrypt runs: attempts in parallel wait their turn */
+    if (eg_db_login_attempt(a->db, keys, 2, a->now, &wait, err, sizeof(err)) < 0) {
         eg_admin_fail(a, 500, "Sign in", err);
         return;
     }
-    if (wait_u || wait_i) {
+    if (wait) {
         char msg[160];
-        snprintf(msg, sizeof(msg),
-                 "Too many failed sign-ins. Wait %d seconds, then try again.",
-                 wait_u > wait_i ? wait_u : wait_i);
-        eg_buf_printf(&a->head, "Retry-After: %d\r\n", wait_u > wait_i ? wait_u : wait_i);
+        snprintf(msg, sizeof(msg), "Too many failed sign-ins. Wait %d seconds, then try again.",
+                 wait);
+        eg_buf_printf(&a->head, "Retry-After: %d\r\n", wait);
         form(a, 429, user, msg);
         return;
     }
@@ -132,10 +156,7 @@ void eg_admin_signin(eg_admin_t *a)
         eg_auth_verify_dummy(password); /* as long as for a known user */
         ok = 0;
     }
-    if (!ok) {
-        if (eg_db_login_failed(a->db, ukey, a->now, err, sizeof(err)) < 0 ||
-            eg_db_login_failed(a->db, ikey, a->now, err, sizeof(err)) < 0)
-            eg_log_warn("sign-in throttle: %s", err);
+    if (!ok) { /* already counted */
         eg_log_warn("failed sign-in for '%s' from %s", user, a->remote_addr);
         form(a, 403, user, "The user name or password is not right.");
         return;

@@ -149,15 +149,17 @@ static void row(eg_admin_t *a, const eg_behavior_t *b, size_t idx, const char *p
 /* The table of behaviors in order (pending or stored), inside the form that acts on the
  * selected row. */
 static void table(eg_admin_t *a, const char *dist, const view_t *v, const char *const *order,
-                  const char *sel, const char *error)
+                  const char *const *base_order, const char *sel, const char *error)
 {
     static const char *const cols[] = {"origin", "viewer-protocol", "methods", "min-ttl",
                                        "default-ttl", "max-ttl"};
     eg_buf_t shown = {0}, base = {0};
     const eg_behavior_t *def = find(v, "*");
-    int pending = 0;
-    for (size_t i = 0; i < v->n_order; i++)
-        pending |= order[i] != v->order[i];
+    int pending = 0, moved = 0;
+    for (size_t i = 0; i < v->n_order; i++) {
+        pending |= order[i] != base_order[i];
+        moved |= base_order[i] != v->order[i];
+    }
     if (error)
         eg_web_printf(&a->body, "<p class=\"alert error\" role=\"alert\">%s</p>\n", error);
     warnings(a, v, order, v->n_order);
@@ -170,12 +172,17 @@ static void table(eg_admin_t *a, const char *dist, const view_t *v, const char *
                               "the default behavior (*) targets the first one.</p>\n");
         return;
     }
-    if (pending)
+    if (moved)
+        eg_buf_adds(&a->body, "<p class=\"alert error\" role=\"alert\" id=\"moved\">Someone "
+                              "saved another order since you began moving behaviors: Save order "
+                              "will be refused. Open the Behaviors tab again to start from the "
+                              "order saved now.</p>\n");
+    else if (pending)
         eg_buf_adds(&a->body, "<p class=\"alert warn\" role=\"status\" id=\"pending\">The "
                               "order below is not saved yet. Choose Save order to apply it."
                               "</p>\n");
     join(&shown, order, v->n_order);
-    join(&base, (const char *const *)v->order, v->n_order);
+    join(&base, base_order, v->n_order);
     eg_web_printf(&a->body,
                   "<form method=\"post\" action=\"%s/distributions/%u/behaviors\">\n"
                   "<input type=\"hidden\" name=\"order\" value=\"%s\">\n"
@@ -272,7 +279,7 @@ static void save(eg_admin_t *a, const char *dist, const view_t *v, const eg_beha
     const char *top = NULL;
     int bad, r = 0;
     if (!create)
-        b.rev = atoll(eg_web_get(&a->form, "rev") ? eg_web_get(&a->form, "rev") : "0");
+        b.rev = eg_admin_form_rev(a);
     bad = eg_admin_fields_read(a, eg_behavior_fields, NF, &b, create, errs);
     if (create && errs[0] == NULL) { /* saved normalized, as egctl does */
         char norm[EG_PATH_MAX];
@@ -332,6 +339,7 @@ static void act(eg_admin_t *a, const char *dist, view_t *v)
     if (!order_ok) { /* behaviors were added or removed since the page was made */
         for (size_t i = 0; i < v->n_order; i++)
             order[i] = v->order[i];
+        base_ok = 0;
         if (strcmp(action, "up") == 0 || strcmp(action, "down") == 0 ||
             strcmp(action, "save") == 0) {
             error = "The behaviors changed since you opened this page (one was added or "
@@ -355,6 +363,7 @@ static void act(eg_admin_t *a, const char *dist, view_t *v)
         error = err;
         for (size_t i = 0; i < v->n_order; i++) /* show what is stored now */
             order[i] = v->order[i];
+        base_ok = 0;
         goto show;
     }
     if (sel == NULL || find(v, sel) == NULL) {
@@ -393,17 +402,25 @@ static void act(eg_admin_t *a, const char *dist, view_t *v)
             order[k + 1] = order[k];
             order[k] = t;
         }
+        eg_buf_t from = {0};
         join(&list, order, v->n_order);
-        eg_admin_redirect(a, "/distributions/%u/behaviors?order=%u&sel=%u", dist, list.data,
-                          sel);
+        /* the order the moves started from travels too, so Save order can tell when another
+         * editor saved one meanwhile */
+        join(&from, base_ok ? base : (const char *const *)v->order, v->n_order);
+        eg_admin_redirect(a, "/distributions/%u/behaviors?order=%u&base=%u&sel=%u", dist,
+                          list.data, from.data, sel);
         eg_buf_free(&list);
+        eg_buf_free(&from);
         goto out;
     }
     a->status = 400;
     error = "Choose what to do with the selected behavior.";
 show:
+    if (!base_ok)
+        for (size_t i = 0; i < v->n_order; i++)
+            base[i] = v->order[i];
     eg_admin_page_begin(a, "Behaviors", dist, EG_TAB_BEHAVIORS);
-    table(a, dist, v, order, sel, error);
+    table(a, dist, v, order, base, sel, error);
     eg_admin_try(a, dist);
     eg_admin_page_end(a);
 out:
@@ -431,21 +448,25 @@ void eg_admin_behaviors(eg_admin_t *a, const char *dist, const char *what)
         act(a, dist, &v);
     } else if (what == NULL) {
         const char *order_s = eg_web_get(&a->query, "order");
+        const char *base_s = eg_web_get(&a->query, "base");
         const char **order = eg_calloc(v.n_order + 1, sizeof(*order));
+        const char **base = eg_calloc(v.n_order + 1, sizeof(*base));
         const char *error = NULL;
-        if (order_s == NULL || parse_order(&v, order_s, order) < 0) {
+        if (order_s == NULL || parse_order(&v, order_s, order) < 0 || base_s == NULL ||
+            parse_order(&v, base_s, base) < 0) {
             if (order_s)
                 error = "The behaviors changed since that order was made (one was added or "
                         "deleted); this is the saved order.";
             for (size_t i = 0; i < v.n_order; i++)
-                order[i] = v.order[i];
+                order[i] = base[i] = v.order[i];
         }
         eg_admin_page_begin(a, "Behaviors", dist, EG_TAB_BEHAVIORS);
         eg_admin_notice(a);
-        table(a, dist, &v, order, eg_web_get(&a->query, "sel"), error);
+        table(a, dist, &v, order, base, eg_web_get(&a->query, "sel"), error);
         eg_admin_try(a, dist);
         eg_admin_page_end(a);
         free(order);
+        free(base);
     } else if (strcmp(what, "new") == 0) {
         eg_behavior_t b;
         memset(&b, 0, sizeof(b));

@@ -51,7 +51,7 @@ void eg_admin_dists(eg_admin_t *a)
             size_t no, nb;
             counts(a, all[i].id, &no, &nb);
             eg_web_printf(&a->body,
-                          "<tr><th scope=\"row\"><a href=\"%s/distributions/%u\">%s</a></th>"
+                          "<tr><th scope=\"row\"><a href=\"%s/distributions/%u/general\">%s</a></th>"
                           "<td>%s</td><td>%s</td><td><span class=\"badge %r\">%r</span></td>"
                           "<td>%D</td><td>%D</td><td class=\"actions\">"
                           "<form method=\"post\" action=\"%s/distributions/%u/enable\" "
@@ -90,7 +90,7 @@ static void dist_form(eg_admin_t *a, int create, const eg_dist_info_t *d, char *
         eg_web_printf(&a->body, "<form method=\"post\" action=\"%s/distributions/new\" "
                                 "class=\"card\">\n", a->base);
     else
-        eg_web_printf(&a->body, "<form method=\"post\" action=\"%s/distributions/%u\" "
+        eg_web_printf(&a->body, "<form method=\"post\" action=\"%s/distributions/%u/general\" "
                                 "class=\"card\">\n<input type=\"hidden\" name=\"rev\" "
                                 "value=\"%D\">\n", a->base, d->id, d->rev);
     eg_admin_csrf_field(a);
@@ -131,12 +131,6 @@ void eg_admin_dist_new(eg_admin_t *a)
     eg_admin_errs_free(errs, NF);
 }
 
-static long long form_rev(eg_admin_t *a)
-{
-    const char *r = eg_web_get(&a->form, "rev");
-    return r ? atoll(r) : 0;
-}
-
 void eg_admin_dist_action(eg_admin_t *a, const char *id, const char *what)
 {
     eg_dist_info_t d;
@@ -154,7 +148,7 @@ void eg_admin_dist_action(eg_admin_t *a, const char *id, const char *what)
     if (strcmp(what, "enable") == 0) {
         const char *v = eg_web_get(&a->form, "enabled");
         d.enabled = v && strcmp(v, "true") == 0;
-        d.rev = form_rev(a);
+        d.rev = eg_admin_form_rev(a);
         r = eg_db_dist_put(a->db, &d, 0, err, sizeof(err));
         if (r < 0) {
             eg_admin_fail(a, r == EG_DB_CONFLICT ? 409 : 400, "Distribution not changed", err);
@@ -236,10 +230,10 @@ void eg_admin_general(eg_admin_t *a, const char *id)
     if (strcmp(a->method, "POST") == 0) {
         int bad;
         mine = d;
-        mine.rev = form_rev(a);
+        mine.rev = eg_admin_form_rev(a);
         bad = eg_admin_fields_read(a, eg_dist_fields, NF, &mine, 0, errs);
         if (!bad && (r = eg_db_dist_put(a->db, &mine, 0, err, sizeof(err))) == 0) {
-            eg_admin_redirect(a, "/distributions/%u?msg=saved", id);
+            eg_admin_redirect(a, "/distributions/%u/general?msg=saved", id);
             return;
         }
         eg_admin_page_begin(a, "General", id, EG_TAB_GENERAL);
@@ -249,7 +243,7 @@ void eg_admin_general(eg_admin_t *a, const char *id)
         } else {
             eg_admin_refused(a, eg_dist_fields, NF, bad, err, NULL, errs, &top);
             d = mine;
-            d.rev = form_rev(a);
+            d.rev = eg_admin_form_rev(a);
         }
     } else {
         eg_admin_page_begin(a, "General", id, EG_TAB_GENERAL);

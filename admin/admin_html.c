@@ -3,6 +3,8 @@
  * and the rules egctl applies to it. */
 #include <stdarg.h>
 #include <ctype.h>
+#include <errno.h>
+#include <limits.h>
 #include <time.h>
 
 #include "edgegate/admin.h"
@@ -19,7 +21,7 @@ void eg_admin_page_begin(eg_admin_t *a, const char *title, const char *dist, eg_
     static const struct {
         eg_admin_tab_t tab;
         const char *name, *path;
-    } tabs[] = {{EG_TAB_GENERAL, "General", ""},
+    } tabs[] = {{EG_TAB_GENERAL, "General", "/general"},
                 {EG_TAB_ORIGINS, "Origins", "/origins"},
                 {EG_TAB_BEHAVIORS, "Behaviors", "/behaviors"},
                 {EG_TAB_INVALIDATIONS, "Invalidations", "/invalidations"}};
@@ -443,6 +445,18 @@ void eg_admin_gone(eg_admin_t *a, const char *what, const char *name)
     a->status = 409;
     eg_web_printf(&a->body, "<p class=\"alert error\" role=\"alert\">%s %s was deleted since "
                             "you opened it; nothing was saved.</p>\n", what, name);
+}
+
+long long eg_admin_form_rev(eg_admin_t *a)
+{
+    const char *r = eg_web_get(&a->form, "rev");
+    char *end;
+    long long v;
+    if (r == NULL || *r < '1' || *r > '9')
+        return LLONG_MAX;
+    errno = 0;
+    v = strtoll(r, &end, 10);
+    return errno || *end || v < 1 ? LLONG_MAX : v;
 }
 
 void eg_admin_errs_free(char **errs, size_t n)

@@ -8,6 +8,11 @@
 #include "edgegate/uri.h"
 
 #define MAX_PATHS 3000 /* CloudFront's limit for paths in progress */
+/* The list is bounded whatever the history holds: the newest LIST_MAX invalidations, the
+ * first LIST_PATHS paths of each, each cut at LIST_PATH_LEN bytes */
+#define LIST_MAX 50
+#define LIST_PATHS 10
+#define LIST_PATH_LEN 160
 
 static void list(eg_admin_t *a, const char *dist)
 {
@@ -28,18 +33,29 @@ static void list(eg_admin_t *a, const char *dist)
                           "<th scope=\"col\">Status</th><th scope=\"col\">Created</th>"
                           "<th scope=\"col\">Completed</th><th scope=\"col\">Paths</th>"
                           "<th scope=\"col\">Caller reference</th></tr></thead>\n<tbody>\n");
-    for (size_t i = n; i-- > 0;) {
+    for (size_t i = n; i-- > 0 && n - i <= LIST_MAX;) {
         eg_admin_time(v[i].created_at, made, sizeof(made));
         eg_admin_time(v[i].completed_at, done, sizeof(done));
         eg_web_printf(&a->body, "<tr><th scope=\"row\">%D</th><td><span class=\"badge %r\">%s"
                                 "</span></td><td>%s</td><td>%s</td><td>",
                       v[i].id, strcmp(v[i].status, "Completed") == 0 ? "on" : "busy",
                       v[i].status, made, done);
-        for (size_t j = 0; j < v[i].n_paths; j++)
-            eg_web_printf(&a->body, "%r<code>%s</code>", j ? " " : "", v[i].paths[j]);
+        for (size_t j = 0; j < v[i].n_paths && j < LIST_PATHS; j++) {
+            char shown[LIST_PATH_LEN + 4];
+            size_t len = strlen(v[i].paths[j]);
+            snprintf(shown, sizeof(shown), "%.*s%s", LIST_PATH_LEN, v[i].paths[j],
+                     len > LIST_PATH_LEN ? "..." : "");
+            eg_web_printf(&a->body, "%r<code>%s</code>", j ? " " : "", shown);
+        }
+        if (v[i].n_paths > LIST_PATHS)
+            eg_web_printf(&a->body, " and %D more", (long long)(v[i].n_paths - LIST_PATHS));
         eg_web_printf(&a->body, "</td><td>%s</td></tr>\n", v[i].caller_reference);
     }
     eg_buf_adds(&a->body, "</tbody>\n</table></div>\n");
+    if (n > LIST_MAX)
+        eg_web_printf(&a->body, "<p class=\"hint\">The %d newest of %D; <code>egctl "
+                                "invalidations</code> lists them all.</p>\n",
+                      LIST_MAX, (long long)n);
     eg_db_invalidations_free(v, n);
 }
 
@@ -96,11 +112,9 @@ static int create(eg_admin_t *a, const char *dist, const char *text, char *err, 
             if (n == cap) {
                 cap = cap ? cap * 2 : 8;
                 norm = eg_realloc(norm, cap * sizeof(*norm));
-                paths = eg_realloc(paths, cap * sizeof(*paths));
             }
             if (eg_invalidation_path_normalize(line, norm[n], sizeof(norm[n]), err, errlen) < 0)
                 goto out;
-            paths[n] = norm[n];
             n++;
         }
         p = nl ? nl + 1 : NULL;
@@ -109,6 +123,10 @@ static int create(eg_admin_t *a, const char *dist, const char *text, char *err, 
         eg_errf(err, errlen, "enter at least one path, such as /index.html or /images/*");
         goto out;
     }
+    /* pointers into norm only now that it has stopped moving */
+    paths = eg_calloc(n, sizeof(*paths));
+    for (size_t i = 0; i < n; i++)
+        paths[i] = norm[i];
     if (eg_auth_token(token, sizeof(token)) < 0)
         snprintf(token, sizeof(token), "%d", (int)getpid());
     snprintf(ref, sizeof(ref), "console-%lld-%.12s", a->now, token);

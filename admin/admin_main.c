@@ -56,6 +56,8 @@ static int read_request(eg_admin_t *a, param_fn param, void *ctx, const char *bo
     a->base = param(ctx, "SCRIPT_NAME");
     a->remote_addr = param(ctx, "REMOTE_ADDR");
     a->cookie = param(ctx, "HTTP_COOKIE");
+    a->host = param(ctx, "HTTP_HOST");
+    a->server_name = param(ctx, "SERVER_NAME");
     a->https = https && (strcasecmp(https, "on") == 0 || strcmp(https, "1") == 0);
     if (a->method == NULL)
         a->method = "GET";

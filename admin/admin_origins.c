@@ -131,7 +131,7 @@ static void save(eg_admin_t *a, const char *dist, eg_origin_t *cur, int create)
     const char *top = NULL;
     int bad, r = 0, p = field_index("protocol");
     if (!create)
-        o.rev = atoll(eg_web_get(&a->form, "rev") ? eg_web_get(&a->form, "rev") : "0");
+        o.rev = eg_admin_form_rev(a);
     bad = eg_admin_fields_read(a, eg_origin_fields, NF, &o, create, errs);
     if (create && errs[0] == NULL && eg_id_validate("origin", o.id, err, sizeof(err)) < 0) {
         errs[0] = eg_strdup(err);

@@ -1,5 +1,8 @@
 /* Which page answers a request: the stylesheet and the sign-in page for anyone; every other
  * page only with a session, and every POST only with the session's CSRF token. */
+#include <arpa/inet.h>
+#include <strings.h>
+
 #include "edgegate/admin.h"
 #include "edgegate/common.h"
 
@@ -47,6 +50,38 @@ static void not_found(eg_admin_t *a)
     eg_admin_fail(a, 404, "Not found", "There is no such page in the console.");
 }
 
+/* Whether a host name (a Host field without its port, or SERVER_NAME) is this machine's
+ * loopback: localhost, 127.0.0.0/8 or ::1. */
+static int loopback(const char *h, size_t n)
+{
+    char buf[64];
+    if (n >= sizeof(buf))
+        return 0;
+    memcpy(buf, h, n);
+    buf[n] = '\0';
+    struct in_addr a4;
+    if (inet_pton(AF_INET, buf, &a4) == 1)
+        return (ntohl(a4.s_addr) >> 24) == 127;
+    return strcasecmp(buf, "localhost") == 0 || strcmp(buf, "[::1]") == 0 ||
+           strcmp(buf, "::1") == 0;
+}
+
+/* A console that listens on loopback answers only requests that name loopback in Host: a
+ * page of another site that has its name resolve to 127.0.0.1 (DNS rebinding) cannot drive
+ * it, not even its sign-in. */
+static int host_ok(const eg_admin_t *a)
+{
+    const char *h = a->host, *end;
+    if (a->server_name == NULL || !loopback(a->server_name, strlen(a->server_name)))
+        return 1;
+    if (h == NULL)
+        return 0;
+    end = h[0] == '[' ? strchr(h, ']') : strchr(h, ':');
+    if (h[0] == '[' && end)
+        end++;
+    return loopback(h, end ? (size_t)(end - h) : strlen(h));
+}
+
 void eg_admin_handle(eg_admin_t *a)
 {
     char s[MAX_SEGS][EG_ID_MAX], actor[EG_USER_MAX + 8];
@@ -55,6 +90,12 @@ void eg_admin_handle(eg_admin_t *a)
     if (!get && !post) {
         eg_buf_adds(&a->head, "Allow: GET, HEAD, POST\r\n");
         eg_admin_fail(a, 405, "Method not allowed", "The console answers GET and POST only.");
+        return;
+    }
+    if (!host_ok(a)) {
+        eg_admin_fail(a, 421, "Misdirected request",
+                      "This console listens on the loopback address and answers only requests "
+                      "for localhost or 127.0.0.1.");
         return;
     }
     if (split(a->path, s, &n) < 0) {
@@ -67,17 +108,16 @@ void eg_admin_handle(eg_admin_t *a)
         eg_buf_adds(&a->body, eg_admin_css);
         return;
     }
-    if (n == 1 && is(s[0], "favicon.ico")) { /* asked by browsers: none, and no redirect */
-        a->status = 404;
-        eg_buf_adds(&a->head, "Content-Type: text/plain; charset=utf-8\r\n");
-        eg_buf_adds(&a->body, "no icon\n");
-        return;
-    }
     if (n == 1 && is(s[0], "signin")) {
         eg_admin_signin(a);
         return;
     }
     if (!eg_admin_session(a)) {
+        /* GETs go to the sign-in page, /favicon.ico too: browsers ask for it after every
+         * page, and its answer re-setting the sign-in cookie after a sign-out's page is shown
+         * is what makes Chromium drop the signed-in pages from its back-forward cache (it
+         * keeps even no-store pages, and drops them on a cookie change; Clear-Site-Data on
+         * that page is the standard way, which it does not honour over plain HTTP) */
         if (get)
             eg_admin_redirect(a, "/signin");
         else
@@ -111,8 +151,8 @@ void eg_admin_handle(eg_admin_t *a)
         eg_admin_dists(a);
     } else if (n == 2 && is(s[1], "new")) {
         eg_admin_dist_new(a);
-    } else if (n == 2) {
-        eg_admin_general(a, s[1]);
+    } else if (n == 2 || (n == 3 && is(s[2], "general"))) {
+        eg_admin_general(a, s[1]); /* a distribution called "new": .../new/general */
     } else if (n == 3 && (is(s[2], "enable") || is(s[2], "delete"))) {
         eg_admin_dist_action(a, s[1], s[2]);
     } else if (is(s[2], "origins") && n == 3) {

@@ -461,8 +461,9 @@ static int key_ok(const char *key, char *err, size_t errlen)
     return 0;
 }
 
-int eg_db_login_check(eg_db_t *db, const char *key, long long now, int *wait, char *err,
-                      size_t errlen)
+/* The wait key's row asks for now (0: none). */
+static int waiting(eg_db_t *db, const char *key, long long now, int *wait, char *err,
+                   size_t errlen)
 {
     sqlite3_stmt *st;
     int rc;
@@ -485,38 +486,33 @@ int eg_db_login_check(eg_db_t *db, const char *key, long long now, int *wait, ch
     return 0;
 }
 
-int eg_db_login_failed(eg_db_t *db, const char *key, long long now, char *err, size_t errlen)
+/* Counts one failure for key, inside the caller's transaction. */
+static int record(eg_db_t *db, const char *key, long long now, char *err, size_t errlen)
 {
     sqlite3_stmt *st = NULL;
     long long failures = 0;
     int rc;
     if (key_ok(key, err, errlen) < 0)
         return -1;
-    if (db_begin(db, err, errlen) < 0)
-        return -1;
     /* keys that stopped failing long ago: forgotten, so the table holds only recent ones */
     st = db_prepare(db, "DELETE FROM login_throttle WHERE next_at < ?", err, errlen);
     if (st == NULL)
-        goto fail;
+        return -1;
     sqlite3_bind_int64(st, 1, now - THROTTLE_FORGET);
     rc = sqlite3_step(st);
     sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) {
-        db_fail_sql(db, err, errlen, "removing old sign-in throttling");
-        goto fail;
-    }
+    if (rc != SQLITE_DONE)
+        return db_fail_sql(db, err, errlen, "removing old sign-in throttling");
     st = db_prepare(db, "SELECT failures FROM login_throttle WHERE key = ?", err, errlen);
     if (st == NULL)
-        goto fail;
+        return -1;
     sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
     rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
         failures = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        db_fail_sql(db, err, errlen, "reading sign-in throttling");
-        goto fail;
-    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return db_fail_sql(db, err, errlen, "reading sign-in throttling");
     if (failures < INT_MAX)
         failures++;
     st = db_prepare(db,
@@ -524,16 +520,50 @@ int eg_db_login_failed(eg_db_t *db, const char *key, long long now, char *err, s
                     "VALUES (?, ?, ?)",
                     err, errlen);
     if (st == NULL)
-        goto fail;
+        return -1;
     sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, failures);
     sqlite3_bind_int64(st, 3, now + throttle_wait(failures));
     rc = sqlite3_step(st);
     sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) {
-        db_fail_sql(db, err, errlen, "storing sign-in throttling");
-        goto fail;
+    if (rc != SQLITE_DONE)
+        return db_fail_sql(db, err, errlen, "storing sign-in throttling");
+    return 0;
+}
+
+int eg_db_login_check(eg_db_t *db, const char *key, long long now, int *wait, char *err,
+                      size_t errlen)
+{
+    return waiting(db, key, now, wait, err, errlen);
+}
+
+int eg_db_login_failed(eg_db_t *db, const char *key, long long now, char *err, size_t errlen)
+{
+    if (db_begin(db, err, errlen) < 0)
+        return -1;
+    if (record(db, key, now, err, errlen) < 0 || db_commit(db, err, errlen) < 0) {
+        db_rollback(db);
+        return -1;
     }
+    return 0;
+}
+
+int eg_db_login_attempt(eg_db_t *db, const char *const *keys, size_t n, long long now,
+                        int *wait, char *err, size_t errlen)
+{
+    *wait = 0;
+    if (db_begin(db, err, errlen) < 0) /* BEGIN IMMEDIATE: one worker at a time */
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        int w;
+        if (waiting(db, keys[i], now, &w, err, errlen) < 0)
+            goto fail;
+        if (w > *wait)
+            *wait = w;
+    }
+    for (size_t i = 0; i < n && *wait == 0; i++)
+        if (record(db, keys[i], now, err, errlen) < 0)
+            goto fail;
     if (db_commit(db, err, errlen) < 0)
         goto fail;
     return 0;

@@ -582,6 +582,11 @@ int eg_id_validate(const char *what, const char *id, char *err, size_t errlen)
                     id);
             return -1;
         }
+    /* "." and ".." name no object in a URL (the console's, or anyone's): they are dot segments */
+    if (strcmp(id, ".") == 0 || strcmp(id, "..") == 0) {
+        eg_errf(err, errlen, "%s id '%s': not . or .. alone", what, id);
+        return -1;
+    }
     return 0;
 }
 

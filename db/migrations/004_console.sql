@@ -43,29 +43,54 @@ CREATE TABLE audit (
 );
 CREATE INDEX audit_dist ON audit (dist_id, id DESC);
 
--- rev is bumped by the database on every update of a row, so a writer that read rev N can
--- say "only while it is still N". The bump is an UPDATE of its own, which the *_upd triggers
--- count in meta.config_version like any other (the gateway sees a change either way).
--- Two updates do not bump it: the one distributions_generation makes right after an insert
+-- rev is set by the database on every insert and update of a row, from one counter
+-- (meta.rev) that only grows, so a writer that read rev N can say "only while it is still
+-- N": a row deleted and made again under the same name never has an old revision again.
+-- Setting it is an UPDATE of its own, which the *_upd triggers count in
+-- meta.config_version like any other (the gateway sees a change either way). Two updates
+-- do not change it: the one distributions_generation makes right after an insert
 -- (generation changes), and a behavior's precedence alone (the order of behaviors, which
 -- eg_db_behavior_reorder guards with the whole order instead; an edit of one behavior is not
--- refused because another was added before it).
+-- refused because another was added before it). Rows older than revisions keep rev 1.
 ALTER TABLE distributions ADD COLUMN rev INTEGER NOT NULL DEFAULT 1;
 ALTER TABLE origins ADD COLUMN rev INTEGER NOT NULL DEFAULT 1;
 ALTER TABLE behaviors ADD COLUMN rev INTEGER NOT NULL DEFAULT 1;
+INSERT INTO meta (key, value) VALUES ('rev', 1);
 
+CREATE TRIGGER distributions_rev_ins AFTER INSERT ON distributions
+BEGIN
+    UPDATE meta SET value = value + 1 WHERE key = 'rev';
+    UPDATE distributions SET rev = (SELECT value FROM meta WHERE key = 'rev')
+    WHERE rowid = new.rowid;
+END;
 CREATE TRIGGER distributions_rev AFTER UPDATE ON distributions
 WHEN new.rev = old.rev AND new.generation IS old.generation
 BEGIN
-    UPDATE distributions SET rev = old.rev + 1 WHERE rowid = new.rowid;
+    UPDATE meta SET value = value + 1 WHERE key = 'rev';
+    UPDATE distributions SET rev = (SELECT value FROM meta WHERE key = 'rev')
+    WHERE rowid = new.rowid;
+END;
+CREATE TRIGGER origins_rev_ins AFTER INSERT ON origins
+BEGIN
+    UPDATE meta SET value = value + 1 WHERE key = 'rev';
+    UPDATE origins SET rev = (SELECT value FROM meta WHERE key = 'rev') WHERE rowid = new.rowid;
 END;
 CREATE TRIGGER origins_rev AFTER UPDATE ON origins
 WHEN new.rev = old.rev
 BEGIN
-    UPDATE origins SET rev = old.rev + 1 WHERE rowid = new.rowid;
+    UPDATE meta SET value = value + 1 WHERE key = 'rev';
+    UPDATE origins SET rev = (SELECT value FROM meta WHERE key = 'rev') WHERE rowid = new.rowid;
+END;
+CREATE TRIGGER behaviors_rev_ins AFTER INSERT ON behaviors
+BEGIN
+    UPDATE meta SET value = value + 1 WHERE key = 'rev';
+    UPDATE behaviors SET rev = (SELECT value FROM meta WHERE key = 'rev')
+    WHERE rowid = new.rowid;
 END;
 CREATE TRIGGER behaviors_rev AFTER UPDATE ON behaviors
 WHEN new.rev = old.rev AND new.precedence IS old.precedence
 BEGIN
-    UPDATE behaviors SET rev = old.rev + 1 WHERE rowid = new.rowid;
+    UPDATE meta SET value = value + 1 WHERE key = 'rev';
+    UPDATE behaviors SET rev = (SELECT value FROM meta WHERE key = 'rev')
+    WHERE rowid = new.rowid;
 END;

@@ -25,6 +25,8 @@ typedef struct {
     const char *base; /* SCRIPT_NAME: what every link starts with ("" under edgegate) */
     const char *remote_addr;
     const char *cookie; /* the Cookie header, or NULL */
+    const char *host;   /* the Host header, or NULL */
+    const char *server_name; /* SERVER_NAME: the listener's address under edgegate */
     int https;
     eg_web_kvs_t query, form;
     long long now;
@@ -83,6 +85,10 @@ int eg_admin_fields_read(eg_admin_t *a, const eg_field_t *f, size_t n, void *obj
  * caller shows it above the form); the index of that field. */
 int eg_admin_error_field(const eg_field_t *f, size_t n, const char *err);
 void eg_admin_errs_free(char **errs, size_t n);
+/* The revision an edit form carries (its "rev" field). A form without a valid one (cut
+ * short, or made by hand) gets one no row has, so its save is refused as a conflict: the
+ * database's "rev 0 writes unconditionally" is for egctl, never for a form. */
+long long eg_admin_form_rev(eg_admin_t *a);
 /* After a save the database refused (not a conflict; bad: the fields' own errors counted by
  * eg_admin_fields_read): status 400, err beside the field it names (the key field when it
  * holds key_hint, e.g. "already exists"; key_hint NULL: the form has no key field, so

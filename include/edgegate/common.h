@@ -85,7 +85,7 @@ eg_errf(char *err, size_t errlen, const char *fmt, ...)
     va_end(ap);
 }
 
-/* One log line on stderr: time, program, level, message. */
+/* One log line on stderr: time, program, level, message (control bytes shown as '?'). */
 static inline void __attribute__((format(printf, 2, 3))) eg_log(const char *level, const char *fmt,
                                                                 ...)
 {
@@ -104,6 +104,11 @@ static inline void __attribute__((format(printf, 2, 3))) eg_log(const char *leve
     if (n > 0 && (size_t)n < sizeof(buf))
         vsnprintf(buf + n, sizeof(buf) - (size_t)n, fmt, ap);
     va_end(ap);
+    /* one event, one line: what a message quotes (a user name typed at the console, a
+     * worker's stderr) cannot forge lines or send escape sequences to a terminal */
+    for (char *p = buf; *p; p++)
+        if ((unsigned char)*p < 0x20 || (unsigned char)*p == 0x7f)
+            *p = '?';
     fprintf(stderr, "%s\n", buf);
 }
 

@@ -170,5 +170,11 @@ int eg_db_login_check(eg_db_t *db, const char *key, long long now, int *wait, ch
                       size_t errlen);
 int eg_db_login_failed(eg_db_t *db, const char *key, long long now, char *err, size_t errlen);
 int eg_db_login_succeeded(eg_db_t *db, const char *key, char *err, size_t errlen);
+/* The check and the count in one transaction, for every key at once, so attempts made in
+ * parallel are counted one after another: when any key asks to wait, *wait is the longest
+ * and nothing is counted; else one failure is counted for each key before the password is
+ * even checked (eg_db_login_succeeded forgets them when it was right). */
+int eg_db_login_attempt(eg_db_t *db, const char *const *keys, size_t n, long long now,
+                        int *wait, char *err, size_t errlen);
 
 #endif

@@ -409,8 +409,8 @@ def signing_in_needs_the_right_password_and_signing_out_ends_the_session(env):
     assert d.get_cookie("eg_session") is None
     # the pages seen while signed in are not shown again from the browser's history
     d.back()  # to /distributions, asked again (no-store), so sent to /signin
-    WebDriverWait(d, 10).until(lambda drv: query_of(drv) == {})
-    assert path_of(d) == "/signin" and notice(d) is None, d.current_url
+    WebDriverWait(d, 10).until(lambda drv: path_of(drv) == "/signin" and query_of(drv) == {})
+    assert notice(d) is None, d.current_url
     assert text(d, "h1") == "Sign in", d.page_source[:500]
     assert d.find_elements(By.CSS_SELECTOR, ".who") == []
     go(d, gw, "/distributions/default/origins")
@@ -643,7 +643,7 @@ def a_post_without_the_csrf_token_changes_nothing(env):
     assert admin(gw, "GET", "/distributions", cookie).status == 200, "still signed in"
     # the same form with the page's token is saved: the token was the only thing missing
     r = admin(gw, "POST", "/distributions/default", cookie, fields + [("csrf", token)])
-    assert r.status == 303 and r.header("Location") == "/distributions/default?msg=saved", r
+    assert r.status == 303 and r.header("Location") == "/distributions/default/general?msg=saved", r
     assert dists_json(env)[0]["comment"] == "changed"
     # and the browser, which sends its token, may still sign out
     navigate(d, button(d, "Sign out"))
@@ -901,7 +901,7 @@ def signing_in_works_with_the_keyboard_alone(env):
     old = d.find_element(By.TAG_NAME, "html")
     ActionChains(d).send_keys(Keys.ENTER).perform()
     WebDriverWait(d, 10).until(lambda drv: _gone(old))
-    assert path_of(d) == "/distributions/default", d.current_url
+    assert path_of(d) == "/distributions/default/general", d.current_url
 
 
 @console_test(60)

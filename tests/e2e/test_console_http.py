@@ -5,12 +5,14 @@ refusals that change nothing, sign-in throttling, the headers every answer carri
 escaped, two editors saving over each other, Save order against a newer order, the audit
 (egctl's and the console's), every page valid by htmlcheck, and the same program as a CGI."""
 import html
+import http.client
 import json
 import os
 import re
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 import urllib.parse
 
@@ -347,6 +349,170 @@ def the_same_program_answers_as_a_cgi(env):
     assert r.stdout.startswith(b"Status: 303") and \
         b"Location: /cgi-bin/console/distributions" in r.stdout, r.stdout[:400]
     assert b"Path=/cgi-bin/console/;" in r.stdout
+
+
+def sign_in_from(port, source, user, password):
+    """One whole sign-in (form, then POST) from a given local address; the POST's status."""
+    def go(method, path, body=None, cookie=None):
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=20,
+                                       source_address=(source, 0))
+        h = {"Host": "127.0.0.1:%d" % port}
+        if cookie:
+            h["Cookie"] = cookie
+        if body is not None:
+            h["Content-Type"] = "application/x-www-form-urlencoded"
+        c.request(method, path, body=body, headers=h)
+        r = c.getresponse()
+        r.text = r.read().decode()
+        c.close()
+        return r
+    r = go("GET", "/signin")
+    token = re.search(r"eg_signin=([^;]+);", r.getheader("Set-Cookie")).group(1)
+    body = urllib.parse.urlencode({"csrf": token, "user": user, "password": password})
+    return go("POST", "/signin", body, "eg_signin=" + token).status
+
+
+@test
+@within(90)
+def an_attacker_elsewhere_cannot_keep_the_operator_out(env):
+    gw = console(env)
+    stop = time.time() + 8
+    attacker = []
+    # the attacker, from 127.0.0.2, keeps failing as the operator's name
+    def attack():
+        while time.time() < stop:
+            attacker.append(sign_in_from(gw.admin, "127.0.0.2", "admin", "wrong password"))
+    t = threading.Thread(target=attack)
+    t.start()
+    time.sleep(1)
+    mine = []
+    while time.time() < stop:
+        mine.append(sign_in_from(gw.admin, "127.0.0.1", "admin", PASSWORD))
+        time.sleep(0.5)
+    t.join()
+    assert 429 in attacker and attacker[:4] == [403] * 4, attacker[:8]
+    assert mine and set(mine) == {303}, mine
+
+
+@test
+@within(90)
+def parallel_guesses_are_counted_one_after_another(env):
+    gw = console(env, "--admin-workers", "8")
+    got = []
+    def guess():
+        got.append(sign_in_from(gw.admin, "127.0.0.1", "admin", "wrong password"))
+    threads = [threading.Thread(target=guess) for _ in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    # the first four attempts go at once (three failures cost nothing), the rest wait
+    assert sorted(got) == [403] * 4 + [429] * 8, got
+
+
+@test
+@within(60)
+def a_long_invalidation_keeps_every_path_and_the_list_stays_small(env):
+    gw, b = signed_in(env)
+    want = ["/p%d.html" % i for i in range(40)]
+    token = b.csrf("/distributions/default/invalidations")
+    r = b.go("POST", "/distributions/default/invalidations", {"csrf": token,
+                                                              "paths": "\n".join(want)})
+    assert r.status == 303, (r.status, alerts(r.text))
+    got = [x[0] for x in sqlite3.connect(env.db).execute("SELECT path FROM invalidation_paths")]
+    assert sorted(got) == sorted(want), got
+    long_path = "/" + "x" * 3000
+    for k in range(55):
+        env.egctl("invalidate", "/k%d/*" % k, long_path + str(k))
+    page = b.go("GET", "/distributions/default/invalidations")
+    assert page.status == 200 and len(page.body) < 200000, (page.status, len(page.body))
+    assert "The 50 newest of 56" in page.text and "x" * 200 not in page.text
+    assert "and 30 more" not in page.text  # the 40-path one is older than the newest 50
+    assert htmlcheck.check(page.text) == []
+
+
+@test
+@within(60)
+def forms_without_a_usable_revision_and_old_forms_of_remade_objects_save_nothing(env):
+    gw, b = signed_in(env)
+    env.egctl("behavior", "add", "/api/*", "--origin", "web")
+    form = behavior_form(b, "/api/*")
+    for rev in (None, "0", "abc", "-1", "99999999999999999999"):
+        f = dict(form, **{"default-ttl": "61"})
+        if rev is None:
+            del f["rev"]
+        else:
+            f["rev"] = rev
+        r = b.go("POST", "/distributions/default/behaviors/edit", f)
+        assert r.status == 409 and "changed since you opened it" in r.text, (rev, r.status)
+    assert [x for x in ejson(env, "behavior", "list")
+            if x["pattern"] == "/api/*"][0]["default-ttl"] == 86400
+    # an origin deleted and made again under its name: the old form is refused
+    env.egctl("origin", "add", "media", "--domain", "old.example")
+    r = b.go("GET", "/distributions/default/origins/media/edit")
+    old = {k: html.unescape(v) for k, v in re.findall(
+        r'<input type="(?:hidden|text|number)"[^>]* name="([^"]+)" value="([^"]*)"', r.text)}
+    old.update({"type": "custom", "protocol": "http-only", "ssl-protocols": "TLSv1.2"})
+    env.egctl("origin", "rm", "media")
+    env.egctl("origin", "add", "media", "--domain", "new.example")
+    r = b.go("POST", "/distributions/default/origins/media/edit", old)
+    assert r.status == 409, (r.status, alerts(r.text))
+    assert [o for o in ejson(env, "origin", "list") if o["id"] == "media"][0]["domain"] == \
+        "new.example"
+
+
+@test
+@within(60)
+def save_order_is_refused_when_another_editor_saved_one_since_the_first_move(env):
+    gw, alice = signed_in(env)
+    for p in ("/a/*", "/b/*", "/c/*"):
+        env.egctl("behavior", "add", p, "--origin", "web")
+    page = alice.go("GET", "/distributions/default/behaviors").text
+    token = html.unescape(re.search(r'name="csrf" value="([^"]+)"', page).group(1))
+    base = html.unescape(re.search(r'name="base" value="([^"]*)"', page).group(1))
+    r = alice.go("POST", "/distributions/default/behaviors",
+                 {"csrf": token, "action": "up", "sel": "/c/*", "order": base, "base": base})
+    assert r.status == 303 and "base=" in r.header("Location"), r.header("Location")
+    env.egctl("behavior", "move", "/c/*", "--to", "0")  # bob saves c, a, b meanwhile
+    page = alice.go("GET", r.header("Location")).text
+    assert 'id="moved"' in page, alerts(page)
+    order = html.unescape(re.search(r'name="order" value="([^"]*)"', page).group(1))
+    base2 = html.unescape(re.search(r'name="base" value="([^"]*)"', page).group(1))
+    assert base2 == base, (base2, base)  # the order alice started from, not bob's
+    r = alice.go("POST", "/distributions/default/behaviors",
+                 {"csrf": token, "action": "save", "order": order, "base": base2})
+    assert r.status == 409, (r.status, alerts(r.text))
+    assert [x["pattern"] for x in ejson(env, "behavior", "list")] == \
+        ["/c/*", "/a/*", "/b/*", "*"]
+
+
+@test
+@within(60)
+def odd_ids_and_hosts_and_user_names(env):
+    gw, b = signed_in(env)
+    for bad in (".", ".."):
+        r = env.egctl("dist", "add", bad, check=False)
+        assert r.returncode == 1 and "not . or .." in r.stderr, r.stderr
+        r = env.egctl("origin", "add", bad, "--domain", "x.example", check=False)
+        assert r.returncode == 1 and "not . or .." in r.stderr, r.stderr
+    env.egctl("dist", "add", "new", "--comment", "named new")
+    r = b.go("GET", "/distributions/new/general")
+    assert r.status == 200 and "named new" in r.text, r.status
+    page = b.go("GET", "/distributions").text
+    assert 'href="/distributions/new/general"' in page
+    # a page of another site resolved to 127.0.0.1 (DNS rebinding) gets nothing
+    for host in ("evil.example", "evil.example:%d" % gw.admin, "127.0.0.1.evil.example"):
+        r = b.go("GET", "/signin", headers={"Host": host})
+        assert r.status == 421 and "eg_signin" not in str(r.headers), (host, r.status)
+    for host in ("localhost:%d" % gw.admin, "127.0.0.1", "[::1]:%d" % gw.admin):
+        assert b.go("GET", "/distributions", headers={"Host": host}).status == 200, host
+    # a user name with line breaks cannot forge log lines
+    r = Browser(gw.admin).sign_in(user="x\r\n2026-01-01T00:00:00Z edgegate[1] info: forged",
+                                  password="wrong password")
+    assert r.status == 403
+    assert eventually(lambda: "failed sign-in for 'x??2026" in env.log("edgegate"), 3)
+    assert not any(line.startswith("2026-01-01T00:00:00Z")
+                   for line in env.log("edgegate").splitlines())
 
 
 if __name__ == "__main__":

@@ -114,8 +114,9 @@ static void migrations(void)
     is_int(eg_db_schema_version(db), eg_db_latest_schema_version(),
            "it is at the latest schema version");
     is_int(eg_db_latest_schema_version(), 4, "which is 4 (migration 004_console)");
-    ok(eg_db_dist_get(db, "default", &d, err, sizeof(err)) == 1 && d.rev == 1,
-       "a new distribution's rev is 1 (the generation set after the insert does not bump it)");
+    ok(eg_db_dist_get(db, "default", &d, err, sizeof(err)) == 1 && d.rev > 1,
+       "a new distribution's rev is new (above the 1 rows older than revisions keep), and "
+       "the generation set after the insert does not bump it");
     eg_db_close(db);
 
     /* a database an edgegate of schema version 3 left, with rows in it */
@@ -162,8 +163,8 @@ static void revisions(eg_db_t *db)
     long long v;
 
     ok(add_origin(db, "web") == 0, "origin web added: %s", err);
-    ok(eg_db_origin_get(db, "default", "web", &a, err, sizeof(err)) == 1 && a.rev == 1,
-       "a new origin's rev is 1");
+    ok(eg_db_origin_get(db, "default", "web", &a, err, sizeof(err)) == 1 && a.rev > 1,
+       "a new origin's rev is new");
     b = a; /* a second editor opened it too */
     a.protocol = EG_OPP_HTTPS_ONLY;
     v = config_version(db);
@@ -176,14 +177,15 @@ static void revisions(eg_db_t *db)
            "the second editor's, from the same revision, is refused: EG_DB_CONFLICT");
     ok(strstr(err, "origin web changed since you opened it") != NULL, "  saying so: %s", err);
     ok(eg_db_origin_get(db, "default", "web", &now, err, sizeof(err)) == 1 &&
-           now.protocol == EG_OPP_HTTPS_ONLY && now.http_port == 80 && now.rev == 2,
-       "  and nothing of it was written (rev 2, the first change kept)");
+           now.protocol == EG_OPP_HTTPS_ONLY && now.http_port == 80 && now.rev > a.rev,
+       "  and nothing of it was written (a newer rev, the first change kept)");
+    a = now;
     b.rev = 0;
     is_int(eg_db_origin_put(db, "default", &b, 0, err, sizeof(err)), 0,
            "rev 0 writes unconditionally (as before revisions): %s", err);
     ok(eg_db_origin_get(db, "default", "web", &now, err, sizeof(err)) == 1 &&
-           now.http_port == 8080 && now.protocol == EG_OPP_HTTP_ONLY && now.rev == 3,
-       "  the whole row, rev 3");
+           now.http_port == 8080 && now.protocol == EG_OPP_HTTP_ONLY && now.rev > a.rev,
+       "  the whole row, a newer rev again");
     b = now;
     b.rev = 99;
     strcpy(b.id, "nosuch");
@@ -192,8 +194,8 @@ static void revisions(eg_db_t *db)
        "an update of a missing origin is -1, not a conflict: %s", err);
 
     ok(add_behavior(db, "/img/*", "web") == 0, "behavior /img/* added: %s", err);
-    ok(eg_db_behavior_get(db, "default", "/img/*", &ba, err, sizeof(err)) == 1 && ba.rev == 1,
-       "its rev is 1");
+    ok(eg_db_behavior_get(db, "default", "/img/*", &ba, err, sizeof(err)) == 1 && ba.rev > 1,
+       "its rev is new");
     bb = ba;
     ba.min_ttl = 5;
     is_int(eg_db_behavior_update(db, "default", &ba, err, sizeof(err)), 0,
@@ -204,7 +206,7 @@ static void revisions(eg_db_t *db)
     ok(strstr(err, "behavior /img/* changed since you opened it") != NULL, "  saying so: %s",
        err);
     ok(eg_db_behavior_get(db, "default", "/img/*", &bnow, err, sizeof(err)) == 1 &&
-           bnow.min_ttl == 5 && bnow.viewer_protocol == EG_VPP_ALLOW_ALL && bnow.rev == 2,
+           bnow.min_ttl == 5 && bnow.viewer_protocol == EG_VPP_ALLOW_ALL && bnow.rev > ba.rev,
        "  and nothing of it was written");
     bb.rev = 0;
     ok(eg_db_behavior_update(db, "default", &bb, err, sizeof(err)) == 0 &&
@@ -212,7 +214,7 @@ static void revisions(eg_db_t *db)
            bnow.viewer_protocol == EG_VPP_HTTPS_ONLY && bnow.min_ttl == 0,
        "behavior: rev 0 writes unconditionally");
     strcpy(bb.path_pattern, "/nosuch");
-    bb.rev = 1;
+    bb.rev = ba.rev;
     ok(eg_db_behavior_update(db, "default", &bb, err, sizeof(err)) == -1 &&
            strstr(err, "no behavior with path pattern /nosuch"),
        "behavior: an update of a missing one is -1: %s", err);
@@ -228,7 +230,7 @@ static void revisions(eg_db_t *db)
     ok(strstr(err, "distribution default changed since you opened it") != NULL,
        "  saying so: %s", err);
     ok(eg_db_dist_get(db, "default", &dnow, err, sizeof(err)) == 1 &&
-           !strcmp(dnow.comment, "first") && dnow.aliases[0] == '\0' && dnow.rev == da.rev + 1,
+           !strcmp(dnow.comment, "first") && dnow.aliases[0] == '\0' && dnow.rev > da.rev,
        "  and nothing of it was written, not even its aliases");
     dd.rev = 0;
     ok(eg_db_dist_put(db, &dd, 0, err, sizeof(err)) == 0 &&
