@@ -391,7 +391,7 @@ def an_attacker_elsewhere_cannot_keep_the_operator_out(env):
         time.sleep(0.5)
     t.join()
     assert 429 in attacker and attacker[:4] == [403] * 4, attacker[:8]
-    assert mine and set(mine) == {303}, mine
+    assert mine and set(mine) == {303}, (mine, attacker)
 
 
 @test
