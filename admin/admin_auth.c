@@ -21,8 +21,9 @@ static int same(const char *a, const char *b)
 
 static void cookie(eg_admin_t *a, const char *name, const char *value, long long max_age)
 {
-    eg_buf_printf(&a->head, "Set-Cookie: %s=%s; Path=%s/; Max-Age=%lld; HttpOnly; "
-                            "SameSite=Strict%s\r\n",
+    eg_buf_printf(&a->head,
+                  "Set-Cookie: %s=%s; Path=%s/; Max-Age=%lld; HttpOnly; "
+                  "SameSite=Strict%s\r\n",
                   name, value, a->base, max_age, a->https ? "; Secure" : "");
 }
 
@@ -70,8 +71,8 @@ static void form(eg_admin_t *a, int status, const char *user, const char *error)
     }
     cookie(a, EG_ADMIN_PRESIGN_COOKIE, token, 3600);
     eg_admin_page_begin(a, "Sign in", NULL, EG_TAB_NONE);
-    if (strcmp(eg_web_get(&a->query, "msg") ? eg_web_get(&a->query, "msg") : "", "signed-out")
-        == 0) {
+    if (strcmp(eg_web_get(&a->query, "msg") ? eg_web_get(&a->query, "msg") : "", "signed-out") ==
+        0) {
         /* the pages seen while signed in leave the browser's memory too: its back-forward
          * cache may keep even no-store pages and show them on Back (see admin_route.c for
          * what Chromium needs over plain HTTP) */
@@ -79,8 +80,10 @@ static void form(eg_admin_t *a, int status, const char *user, const char *error)
         eg_buf_adds(&a->body, "<p class=\"alert ok\" role=\"status\">You are signed out.</p>\n");
     }
     if (error)
-        eg_web_printf(&a->body, "<p class=\"alert error\" role=\"alert\" id=\"signin-error\">"
-                                "%s</p>\n", error);
+        eg_web_printf(&a->body,
+                      "<p class=\"alert error\" role=\"alert\" id=\"signin-error\">"
+                      "%s</p>\n",
+                      error);
     eg_web_printf(&a->body,
                   "<form method=\"post\" action=\"%s/signin\" class=\"card narrow\">\n"
                   "<input type=\"hidden\" name=\"csrf\" value=\"%s\">\n"
@@ -101,8 +104,8 @@ static void form(eg_admin_t *a, int status, const char *user, const char *error)
 void eg_admin_signin(eg_admin_t *a)
 {
     char presign[EG_AUTH_TOKEN_LEN + 8], hash[EG_HASH_MAX], err[512], addr[64],
-        ukey[EG_USER_MAX + 80], ikey[80], token[EG_AUTH_TOKEN_LEN + 1],
-        csrf[EG_AUTH_TOKEN_LEN + 1], digest[65];
+        ukey[EG_USER_MAX + 80], ikey[80], token[EG_AUTH_TOKEN_LEN + 1], csrf[EG_AUTH_TOKEN_LEN + 1],
+        digest[65];
     const char *user, *password, *given, *keys[] = {ukey, ikey};
     int wait = 0, found, ok;
 
@@ -118,8 +121,9 @@ void eg_admin_signin(eg_admin_t *a)
     if (given == NULL ||
         !eg_web_cookie(a->cookie, EG_ADMIN_PRESIGN_COOKIE, presign, sizeof(presign)) ||
         !same(given, presign)) {
-        form(a, 403, NULL, "The sign-in form had expired or did not come from this console. "
-                           "Please sign in again.");
+        form(a, 403, NULL,
+             "The sign-in form had expired or did not come from this console. "
+             "Please sign in again.");
         return;
     }
     user = eg_web_get(&a->form, "user");

@@ -101,9 +101,10 @@ static void warnings(eg_admin_t *a, const view_t *v, const char *const *order, s
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < i; j++)
             if (eg_pattern_covers(order[j], order[i])) {
-                eg_web_printf(&w, "<li>Behavior <strong>%s</strong> can never match: <strong>"
-                                  "%s</strong>, evaluated before it, matches every path it "
-                                  "matches. Move it above, or delete it.</li>\n",
+                eg_web_printf(&w,
+                              "<li>Behavior <strong>%s</strong> can never match: <strong>"
+                              "%s</strong>, evaluated before it, matches every path it "
+                              "matches. Move it above, or delete it.</li>\n",
                               order[i], order[j]);
                 break;
             }
@@ -112,24 +113,26 @@ static void warnings(eg_admin_t *a, const view_t *v, const char *const *order, s
         if (o && o->protocol == EG_OPP_MATCH_VIEWER &&
             v->all[i].viewer_protocol == EG_VPP_ALLOW_ALL) {
             eg_admin_value_label(fv, &v->all[i], vpp, sizeof(vpp));
-            eg_web_printf(&w, "<li>Behavior <strong>%s</strong> allows %s and its origin "
-                              "<strong>%s</strong> is Match viewer, so HTTP viewers reach the "
-                              "origin over HTTP. Choose Match viewer only with Redirect HTTP to "
-                              "HTTPS or HTTPS only.</li>\n",
+            eg_web_printf(&w,
+                          "<li>Behavior <strong>%s</strong> allows %s and its origin "
+                          "<strong>%s</strong> is Match viewer, so HTTP viewers reach the "
+                          "origin over HTTP. Choose Match viewer only with Redirect HTTP to "
+                          "HTTPS or HTTPS only.</li>\n",
                           v->all[i].path_pattern, vpp, o->id);
         }
     }
     if (w.len)
-        eg_web_printf(&a->body, "<div class=\"alert warn\" id=\"warnings\"><p><strong>"
-                                "Warnings</strong></p>\n<ul>\n%r</ul>\n</div>\n",
+        eg_web_printf(&a->body,
+                      "<div class=\"alert warn\" id=\"warnings\"><p><strong>"
+                      "Warnings</strong></p>\n<ul>\n%r</ul>\n</div>\n",
                       w.data);
     eg_buf_free(&w);
 }
 
 static void row(eg_admin_t *a, const eg_behavior_t *b, size_t idx, const char *prec, int sel)
 {
-    static const char *const cols[] = {"origin", "viewer-protocol", "methods", "min-ttl",
-                                       "default-ttl", "max-ttl"};
+    static const char *const cols[] = {"origin",  "viewer-protocol", "methods",
+                                       "min-ttl", "default-ttl",     "max-ttl"};
     char buf[EG_NAME_LIST_MAX];
     eg_web_printf(&a->body,
                   "<tr%r><td><input type=\"radio\" name=\"sel\" id=\"sel-%D\" value=\"%s\"%r>"
@@ -151,8 +154,8 @@ static void row(eg_admin_t *a, const eg_behavior_t *b, size_t idx, const char *p
 static void table(eg_admin_t *a, const char *dist, const view_t *v, const char *const *order,
                   const char *const *base_order, const char *sel, const char *error)
 {
-    static const char *const cols[] = {"origin", "viewer-protocol", "methods", "min-ttl",
-                                       "default-ttl", "max-ttl"};
+    static const char *const cols[] = {"origin",  "viewer-protocol", "methods",
+                                       "min-ttl", "default-ttl",     "max-ttl"};
     eg_buf_t shown = {0}, base = {0};
     const eg_behavior_t *def = find(v, "*");
     int pending = 0, moved = 0;
@@ -163,9 +166,10 @@ static void table(eg_admin_t *a, const char *dist, const view_t *v, const char *
     if (error)
         eg_web_printf(&a->body, "<p class=\"alert error\" role=\"alert\">%s</p>\n", error);
     warnings(a, v, order, v->n_order);
-    eg_web_printf(&a->body, "<div class=\"toolbar\"><a class=\"button primary\" "
-                            "href=\"%s/distributions/%u/behaviors/new\">Create behavior</a>"
-                            "</div>\n",
+    eg_web_printf(&a->body,
+                  "<div class=\"toolbar\"><a class=\"button primary\" "
+                  "href=\"%s/distributions/%u/behaviors/new\">Create behavior</a>"
+                  "</div>\n",
                   a->base, dist);
     if (v->n == 0) {
         eg_buf_adds(&a->body, "<p class=\"empty\">No behaviors yet: create an origin first; "
@@ -216,11 +220,12 @@ static void table(eg_admin_t *a, const char *dist, const view_t *v, const char *
                 "Delete</button>"
                 "<button type=\"submit\" name=\"action\" value=\"up\">Move up</button>"
                 "<button type=\"submit\" name=\"action\" value=\"down\">Move down</button>");
-    eg_web_printf(&a->body, "<button type=\"submit\" name=\"action\" value=\"save\"%r>Save "
-                            "order</button></div>\n"
-                            "<p class=\"hint\">Select a behavior, then act on it. The default "
-                            "behavior (*) is always last; it can be edited, not moved or "
-                            "deleted.</p>\n</form>\n",
+    eg_web_printf(&a->body,
+                  "<button type=\"submit\" name=\"action\" value=\"save\"%r>Save "
+                  "order</button></div>\n"
+                  "<p class=\"hint\">Select a behavior, then act on it. The default "
+                  "behavior (*) is always last; it can be edited, not moved or "
+                  "deleted.</p>\n</form>\n",
                   pending ? " class=\"primary\"" : "");
     eg_buf_free(&shown);
     eg_buf_free(&base);
@@ -237,8 +242,8 @@ static void origin_options(const view_t *v, eg_buf_t *b)
         eg_buf_adds(b, "");
 }
 
-static void behavior_form(eg_admin_t *a, const char *dist, const view_t *v,
-                          const eg_behavior_t *b, int create, char **errs, const char *top)
+static void behavior_form(eg_admin_t *a, const char *dist, const view_t *v, const eg_behavior_t *b,
+                          int create, char **errs, const char *top)
 {
     const char *options[32] = {0};
     eg_buf_t opts = {0};
@@ -249,8 +254,9 @@ static void behavior_form(eg_admin_t *a, const char *dist, const view_t *v,
     if (top)
         eg_web_printf(&a->body, "<p class=\"alert error\" role=\"alert\">%s</p>\n", top);
     if (create)
-        eg_web_printf(&a->body, "<form method=\"post\" "
-                                "action=\"%s/distributions/%u/behaviors/new\" class=\"card\">\n",
+        eg_web_printf(&a->body,
+                      "<form method=\"post\" "
+                      "action=\"%s/distributions/%u/behaviors/new\" class=\"card\">\n",
                       a->base, dist);
     else
         eg_web_printf(&a->body,
@@ -261,8 +267,7 @@ static void behavior_form(eg_admin_t *a, const char *dist, const view_t *v,
                       a->base, dist, b->path_pattern, b->rev, b->path_pattern,
                       strcmp(b->path_pattern, "*") == 0 ? " (the default behavior)" : "");
     eg_admin_csrf_field(a);
-    eg_admin_fields(a, eg_behavior_fields, NF, b, create, (const char *const *)errs, NULL,
-                    options);
+    eg_admin_fields(a, eg_behavior_fields, NF, b, create, (const char *const *)errs, NULL, options);
     eg_web_printf(&a->body,
                   "<div class=\"actions\"><button type=\"submit\" class=\"primary\">%r</button> "
                   "<a class=\"button\" href=\"%s/distributions/%u/behaviors\">Cancel</a></div>\n"
@@ -299,8 +304,7 @@ static void save(eg_admin_t *a, const char *dist, const view_t *v, const eg_beha
             return;
         }
     }
-    eg_admin_page_begin(a, create ? "Create behavior" : "Edit behavior", dist,
-                        EG_TAB_BEHAVIORS);
+    eg_admin_page_begin(a, create ? "Create behavior" : "Edit behavior", dist, EG_TAB_BEHAVIORS);
     if (!bad && r == EG_DB_CONFLICT) {
         eg_behavior_t now;
         a->status = 409;
@@ -407,8 +411,8 @@ static void act(eg_admin_t *a, const char *dist, view_t *v)
         /* the order the moves started from travels too, so Save order can tell when another
          * editor saved one meanwhile */
         join(&from, base_ok ? base : (const char *const *)v->order, v->n_order);
-        eg_admin_redirect(a, "/distributions/%u/behaviors?order=%u&base=%u&sel=%u", dist,
-                          list.data, from.data, sel);
+        eg_admin_redirect(a, "/distributions/%u/behaviors?order=%u&base=%u&sel=%u", dist, list.data,
+                          from.data, sel);
         eg_buf_free(&list);
         eg_buf_free(&from);
         goto out;
@@ -484,8 +488,8 @@ void eg_admin_behaviors(eg_admin_t *a, const char *dist, const char *what)
             eg_admin_page_end(a);
         }
     } else {
-        const char *pattern = post ? eg_web_get(&a->form, "pattern")
-                                   : eg_web_get(&a->query, "pattern");
+        const char *pattern =
+            post ? eg_web_get(&a->form, "pattern") : eg_web_get(&a->query, "pattern");
         const eg_behavior_t *b = pattern ? find(&v, pattern) : NULL;
         if (b == NULL) {
             eg_admin_fail(a, 404, "Behavior", "No such behavior (it may have been deleted).");

@@ -50,16 +50,17 @@ void eg_admin_dists(eg_admin_t *a)
         for (size_t i = 0; i < n; i++) {
             size_t no, nb;
             counts(a, all[i].id, &no, &nb);
-            eg_web_printf(&a->body,
-                          "<tr><th scope=\"row\"><a href=\"%s/distributions/%u/general\">%s</a></th>"
-                          "<td>%s</td><td>%s</td><td><span class=\"badge %r\">%r</span></td>"
-                          "<td>%D</td><td>%D</td><td class=\"actions\">"
-                          "<form method=\"post\" action=\"%s/distributions/%u/enable\" "
-                          "class=\"inline\">",
-                          a->base, all[i].id, all[i].id, all[i].comment,
-                          all[i].aliases[0] ? all[i].aliases : "-",
-                          all[i].enabled ? "on" : "off", all[i].enabled ? "Enabled" : "Disabled",
-                          (long long)no, (long long)nb, a->base, all[i].id);
+            eg_web_printf(
+                &a->body,
+                "<tr><th scope=\"row\"><a href=\"%s/distributions/%u/general\">%s</a></th>"
+                "<td>%s</td><td>%s</td><td><span class=\"badge %r\">%r</span></td>"
+                "<td>%D</td><td>%D</td><td class=\"actions\">"
+                "<form method=\"post\" action=\"%s/distributions/%u/enable\" "
+                "class=\"inline\">",
+                a->base, all[i].id, all[i].id, all[i].comment,
+                all[i].aliases[0] ? all[i].aliases : "-", all[i].enabled ? "on" : "off",
+                all[i].enabled ? "Enabled" : "Disabled", (long long)no, (long long)nb, a->base,
+                all[i].id);
             eg_admin_csrf_field(a);
             eg_web_printf(&a->body,
                           "<input type=\"hidden\" name=\"enabled\" value=\"%r\">"
@@ -87,12 +88,16 @@ static void dist_form(eg_admin_t *a, int create, const eg_dist_info_t *d, char *
     if (top)
         eg_web_printf(&a->body, "<p class=\"alert error\" role=\"alert\">%s</p>\n", top);
     if (create)
-        eg_web_printf(&a->body, "<form method=\"post\" action=\"%s/distributions/new\" "
-                                "class=\"card\">\n", a->base);
+        eg_web_printf(&a->body,
+                      "<form method=\"post\" action=\"%s/distributions/new\" "
+                      "class=\"card\">\n",
+                      a->base);
     else
-        eg_web_printf(&a->body, "<form method=\"post\" action=\"%s/distributions/%u/general\" "
-                                "class=\"card\">\n<input type=\"hidden\" name=\"rev\" "
-                                "value=\"%D\">\n", a->base, d->id, d->rev);
+        eg_web_printf(&a->body,
+                      "<form method=\"post\" action=\"%s/distributions/%u/general\" "
+                      "class=\"card\">\n<input type=\"hidden\" name=\"rev\" "
+                      "value=\"%D\">\n",
+                      a->base, d->id, d->rev);
     eg_admin_csrf_field(a);
     eg_admin_fields(a, eg_dist_fields, NF, d, create, (const char *const *)errs, NULL, NULL);
     eg_web_printf(&a->body,
@@ -209,8 +214,9 @@ static void recent_changes(eg_admin_t *a, const char *id)
                           "<th scope=\"col\">Details</th></tr></thead>\n<tbody>\n");
     for (size_t i = 0; i < n; i++) {
         eg_admin_time(v[i].at, when, sizeof(when));
-        eg_web_printf(&a->body, "<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td>"
-                                "</tr>\n",
+        eg_web_printf(&a->body,
+                      "<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td>"
+                      "</tr>\n",
                       when, v[i].actor, v[i].action, v[i].object, v[i].detail);
     }
     eg_buf_adds(&a->body, "</tbody>\n</table></div>\n");

@@ -46,14 +46,15 @@ void eg_admin_page_begin(eg_admin_t *a, const char *title, const char *dist, eg_
     }
     eg_buf_adds(&a->body, "</header>\n<main id=\"main\">\n");
     if (dist) {
-        eg_web_printf(&a->body,
-                      "<nav class=\"crumbs\" aria-label=\"Breadcrumb\"><a href=\"%s/distributions\">"
-                      "Distributions</a> <span aria-hidden=\"true\">/</span> %s</nav>\n"
-                      "<h1>%s</h1>\n<nav class=\"tabs\" aria-label=\"Distribution settings\">\n",
-                      a->base, dist, dist);
+        eg_web_printf(
+            &a->body,
+            "<nav class=\"crumbs\" aria-label=\"Breadcrumb\"><a href=\"%s/distributions\">"
+            "Distributions</a> <span aria-hidden=\"true\">/</span> %s</nav>\n"
+            "<h1>%s</h1>\n<nav class=\"tabs\" aria-label=\"Distribution settings\">\n",
+            a->base, dist, dist);
         for (size_t i = 0; i < EG_ARRAY_LEN(tabs); i++)
-            eg_web_printf(&a->body, "<a href=\"%s/distributions/%u%r\"%r>%s</a>\n", a->base,
-                          dist, tabs[i].path,
+            eg_web_printf(&a->body, "<a href=\"%s/distributions/%u%r\"%r>%s</a>\n", a->base, dist,
+                          tabs[i].path,
                           tabs[i].tab == tab ? " aria-current=\"page\" class=\"on\"" : "",
                           tabs[i].name);
         eg_buf_adds(&a->body, "</nav>\n");
@@ -74,8 +75,9 @@ void eg_admin_fail(eg_admin_t *a, int status, const char *title, const char *mes
     a->status = status;
     a->body.len = 0;
     eg_admin_page_begin(a, title, NULL, EG_TAB_NONE);
-    eg_web_printf(&a->body, "<p class=\"alert error\" role=\"alert\">%s</p>\n"
-                            "<p><a href=\"%s/distributions\">Back to the distributions</a></p>\n",
+    eg_web_printf(&a->body,
+                  "<p class=\"alert error\" role=\"alert\">%s</p>\n"
+                  "<p><a href=\"%s/distributions\">Back to the distributions</a></p>\n",
                   message, a->base);
     eg_admin_page_end(a);
 }
@@ -189,8 +191,9 @@ static void field(eg_admin_t *a, const eg_field_t *f, const void *obj, const cha
     eg_field_format(f, obj, value, sizeof(value));
     if (options) {
         int found = 0;
-        eg_web_printf(&a->body, "<div class=\"field%r\">\n<label for=\"f-%s\">%s</label>\n"
-                                "<select id=\"f-%s\" name=\"%s\"",
+        eg_web_printf(&a->body,
+                      "<div class=\"field%r\">\n<label for=\"f-%s\">%s</label>\n"
+                      "<select id=\"f-%s\" name=\"%s\"",
                       err ? " invalid" : "", f->name, label_of(f), f->name, f->name);
         described_by(a, f, err, fixed);
         eg_buf_adds(&a->body, ">\n");
@@ -212,8 +215,9 @@ static void field(eg_admin_t *a, const eg_field_t *f, const void *obj, const cha
     }
     switch (f->type) {
     case EG_FT_BOOL:
-        eg_web_printf(&a->body, "<div class=\"field check%r\">\n<input type=\"checkbox\" "
-                                "id=\"f-%s\" name=\"%s\" value=\"true\"%r",
+        eg_web_printf(&a->body,
+                      "<div class=\"field check%r\">\n<input type=\"checkbox\" "
+                      "id=\"f-%s\" name=\"%s\" value=\"true\"%r",
                       err ? " invalid" : "", f->name, f->name,
                       strcmp(value, "true") == 0 ? " checked" : "");
         described_by(a, f, err, fixed);
@@ -225,8 +229,7 @@ static void field(eg_admin_t *a, const eg_field_t *f, const void *obj, const cha
         int mask = *(const int *)((const char *)obj + f->off);
         eg_web_printf(&a->body, "<fieldset class=\"field%r\"", err ? " invalid" : "");
         described_by(a, f, err, fixed);
-        eg_web_printf(&a->body, ">\n<legend>%s</legend>\n<div class=\"choices\">\n",
-                      label_of(f));
+        eg_web_printf(&a->body, ">\n<legend>%s</legend>\n<div class=\"choices\">\n", label_of(f));
         for (int i = 0;; i++) {
             nth(f->choices, i, word, sizeof(word));
             if (strcmp(word, "?") == 0)
@@ -271,10 +274,10 @@ static void field(eg_admin_t *a, const eg_field_t *f, const void *obj, const cha
         described_by(a, f, err, fixed);
         eg_buf_adds(&a->body, ">\n");
     } else {
-        eg_web_printf(&a->body, "<input type=\"text\" id=\"f-%s\" name=\"%s\" value=\"%s\" "
-                                "maxlength=\"%D\" autocomplete=\"off\" spellcheck=\"false\"%r",
-                      f->name, f->name, value, (long long)f->max,
-                      f->min > 0 ? " required" : "");
+        eg_web_printf(&a->body,
+                      "<input type=\"text\" id=\"f-%s\" name=\"%s\" value=\"%s\" "
+                      "maxlength=\"%D\" autocomplete=\"off\" spellcheck=\"false\"%r",
+                      f->name, f->name, value, (long long)f->max, f->min > 0 ? " required" : "");
         described_by(a, f, err, fixed);
         eg_buf_adds(&a->body, ">\n");
     }
@@ -313,8 +316,8 @@ void eg_admin_conflict(eg_admin_t *a, const char *what, const eg_field_t *f, siz
         if (!any)
             eg_buf_adds(&a->body, "<p>What you had entered, where it differs:</p>\n<ul>\n");
         any = 1;
-        eg_web_printf(&a->body, "<li>%s: <strong>%s</strong> (now %s)</li>\n", label_of(&f[i]),
-                      m, c);
+        eg_web_printf(&a->body, "<li>%s: <strong>%s</strong> (now %s)</li>\n", label_of(&f[i]), m,
+                      c);
     }
     if (any)
         eg_buf_adds(&a->body, "</ul>\n");
@@ -349,8 +352,8 @@ static char *for_field(const eg_field_t *f, const char *err)
     return eg_strdup(err);
 }
 
-int eg_admin_fields_read(eg_admin_t *a, const eg_field_t *f, size_t n, void *obj,
-                         int key_editable, char **errs)
+int eg_admin_fields_read(eg_admin_t *a, const eg_field_t *f, size_t n, void *obj, int key_editable,
+                         char **errs)
 {
     int bad = 0;
     for (size_t i = 0; i < n; i++) {
@@ -443,8 +446,10 @@ int eg_admin_refused(eg_admin_t *a, const eg_field_t *f, size_t n, int bad, cons
 void eg_admin_gone(eg_admin_t *a, const char *what, const char *name)
 {
     a->status = 409;
-    eg_web_printf(&a->body, "<p class=\"alert error\" role=\"alert\">%s %s was deleted since "
-                            "you opened it; nothing was saved.</p>\n", what, name);
+    eg_web_printf(&a->body,
+                  "<p class=\"alert error\" role=\"alert\">%s %s was deleted since "
+                  "you opened it; nothing was saved.</p>\n",
+                  what, name);
 }
 
 long long eg_admin_form_rev(eg_admin_t *a)

@@ -36,10 +36,11 @@ static void list(eg_admin_t *a, const char *dist)
     for (size_t i = n; i-- > 0 && n - i <= LIST_MAX;) {
         eg_admin_time(v[i].created_at, made, sizeof(made));
         eg_admin_time(v[i].completed_at, done, sizeof(done));
-        eg_web_printf(&a->body, "<tr><th scope=\"row\">%D</th><td><span class=\"badge %r\">%s"
-                                "</span></td><td>%s</td><td>%s</td><td>",
-                      v[i].id, strcmp(v[i].status, "Completed") == 0 ? "on" : "busy",
-                      v[i].status, made, done);
+        eg_web_printf(&a->body,
+                      "<tr><th scope=\"row\">%D</th><td><span class=\"badge %r\">%s"
+                      "</span></td><td>%s</td><td>%s</td><td>",
+                      v[i].id, strcmp(v[i].status, "Completed") == 0 ? "on" : "busy", v[i].status,
+                      made, done);
         for (size_t j = 0; j < v[i].n_paths && j < LIST_PATHS; j++) {
             char shown[LIST_PATH_LEN + 4];
             size_t len = strlen(v[i].paths[j]);
@@ -53,8 +54,9 @@ static void list(eg_admin_t *a, const char *dist)
     }
     eg_buf_adds(&a->body, "</tbody>\n</table></div>\n");
     if (n > LIST_MAX)
-        eg_web_printf(&a->body, "<p class=\"hint\">The %d newest of %D; <code>egctl "
-                                "invalidations</code> lists them all.</p>\n",
+        eg_web_printf(&a->body,
+                      "<p class=\"hint\">The %d newest of %D; <code>egctl "
+                      "invalidations</code> lists them all.</p>\n",
                       LIST_MAX, (long long)n);
     eg_db_invalidations_free(v, n);
 }
@@ -62,10 +64,14 @@ static void list(eg_admin_t *a, const char *dist)
 static void form(eg_admin_t *a, const char *dist, const char *paths, const char *error)
 {
     if (error)
-        eg_web_printf(&a->body, "<p class=\"alert error\" role=\"alert\" id=\"e-paths\">%s"
-                                "</p>\n", error);
-    eg_web_printf(&a->body, "<form method=\"post\" action=\"%s/distributions/%u/invalidations\" "
-                            "class=\"card\">\n", a->base, dist);
+        eg_web_printf(&a->body,
+                      "<p class=\"alert error\" role=\"alert\" id=\"e-paths\">%s"
+                      "</p>\n",
+                      error);
+    eg_web_printf(&a->body,
+                  "<form method=\"post\" action=\"%s/distributions/%u/invalidations\" "
+                  "class=\"card\">\n",
+                  a->base, dist);
     eg_admin_csrf_field(a);
     eg_web_printf(&a->body,
                   "<div class=\"field\"><label for=\"f-paths\">Object paths</label>\n"
@@ -82,7 +88,7 @@ static void form(eg_admin_t *a, const char *dist, const char *paths, const char 
 /* Creates an invalidation of the given paths; 0, or -1 with the reason in err. */
 static int create(eg_admin_t *a, const char *dist, const char *text, char *err, size_t errlen)
 {
-    char (*norm)[EG_URI_MAX + 1] = NULL;
+    char(*norm)[EG_URI_MAX + 1] = NULL;
     const char **paths = NULL;
     char ref[96], token[EG_AUTH_TOKEN_LEN + 1];
     size_t n = 0, cap = 0;

@@ -13,22 +13,20 @@
 #include "edgegate/common.h"
 #include "edgegate/worker.h"
 
-
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "Usage: edgegate-admin [--db PATH] [--listen SOCKET]\n"
-            "\n"
-            "The edgegate web console: distributions, origins, behaviors and invalidations,\n"
-            "as a FastCGI responder (or a CGI program when standard input is not a FastCGI\n"
-            "socket). edgegate --admin ADDR:PORT serves it; operators sign in with accounts\n"
-            "made by `egctl user add NAME`.\n"
-            "\n"
-            "  --db PATH        SQLite database (default: $EDGEGATE_DB, else var/edgegate.db)\n"
-            "  --listen SOCKET  listen on this Unix socket path (or :PORT for TCP) instead of\n"
-            "                   the socket on standard input that a FastCGI spawner provides\n"
-            "  --help           this text\n"
-            "  --version        print the version\n");
+    fprintf(f, "Usage: edgegate-admin [--db PATH] [--listen SOCKET]\n"
+               "\n"
+               "The edgegate web console: distributions, origins, behaviors and invalidations,\n"
+               "as a FastCGI responder (or a CGI program when standard input is not a FastCGI\n"
+               "socket). edgegate --admin ADDR:PORT serves it; operators sign in with accounts\n"
+               "made by `egctl user add NAME`.\n"
+               "\n"
+               "  --db PATH        SQLite database (default: $EDGEGATE_DB, else var/edgegate.db)\n"
+               "  --listen SOCKET  listen on this Unix socket path (or :PORT for TCP) instead of\n"
+               "                   the socket on standard input that a FastCGI spawner provides\n"
+               "  --help           this text\n"
+               "  --version        print the version\n");
 }
 
 typedef const char *(*param_fn)(void *ctx, const char *name);

@@ -32,8 +32,10 @@ static void origin_form(eg_admin_t *a, const char *dist, const eg_origin_t *o, i
     if (top)
         eg_web_printf(&a->body, "<p class=\"alert error\" role=\"alert\">%s</p>\n", top);
     if (create)
-        eg_web_printf(&a->body, "<form method=\"post\" action=\"%s/distributions/%u/origins/new\" "
-                                "class=\"card\">\n", a->base, dist);
+        eg_web_printf(&a->body,
+                      "<form method=\"post\" action=\"%s/distributions/%u/origins/new\" "
+                      "class=\"card\">\n",
+                      a->base, dist);
     else
         eg_web_printf(&a->body,
                       "<form method=\"post\" action=\"%s/distributions/%u/origins/%u/edit\" "
@@ -43,8 +45,7 @@ static void origin_form(eg_admin_t *a, const char *dist, const eg_origin_t *o, i
     if (create)
         eg_buf_adds(&a->body, "<p class=\"hint\">S3 website endpoints are HTTP only; S3 REST "
                               "origins always match the viewer's protocol.</p>\n");
-    eg_admin_fields(a, eg_origin_fields, NF, o, create, (const char *const *)errs, disabled,
-                    NULL);
+    eg_admin_fields(a, eg_origin_fields, NF, o, create, (const char *const *)errs, disabled, NULL);
     eg_web_printf(&a->body,
                   "<div class=\"actions\"><button type=\"submit\" class=\"primary\">%r</button> "
                   "<a class=\"button\" href=\"%s/distributions/%u/origins\">Cancel</a></div>\n"
@@ -115,8 +116,9 @@ static void table(eg_admin_t *a, const char *dist, const char *error)
                       "action=\"%s/distributions/%u/origins/%u/delete\" class=\"inline\">",
                       a->base, dist, all[i].id, all[i].id, a->base, dist, all[i].id);
         eg_admin_csrf_field(a);
-        eg_web_printf(&a->body, "<button type=\"submit\" class=\"danger\">Delete<span "
-                                "class=\"sr\"> %s</span></button></form></td></tr>\n",
+        eg_web_printf(&a->body,
+                      "<button type=\"submit\" class=\"danger\">Delete<span "
+                      "class=\"sr\"> %s</span></button></form></td></tr>\n",
                       all[i].id);
     }
     eg_buf_adds(&a->body, "</tbody>\n</table></div>\n");

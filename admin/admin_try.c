@@ -13,8 +13,9 @@ static const char *const methods[] = {"GET", "HEAD", "POST", "PUT", "DELETE", "O
 static void select_of(eg_admin_t *a, const char *name, const char *label, const char *const *v,
                       size_t n, const char *cur)
 {
-    eg_web_printf(&a->body, "<div class=\"field\"><label for=\"t-%s\">%s</label>"
-                            "<select id=\"t-%s\" name=\"%s\">",
+    eg_web_printf(&a->body,
+                  "<div class=\"field\"><label for=\"t-%s\">%s</label>"
+                  "<select id=\"t-%s\" name=\"%s\">",
                   name, label, name, name);
     for (size_t i = 0; i < n; i++)
         eg_web_printf(&a->body, "<option%r>%s</option>",
@@ -76,8 +77,9 @@ static void answer(eg_admin_t *a, const eg_config_t *c, const eg_dist_t *dist)
                   https ? "https" : "http", host, target, r.http10 ? "HTTP/1.0" : "HTTP/1.1");
     status = eg_uri_parse(target, strlen(target), method, &u, &why);
     if (status) {
-        eg_web_printf(&a->body, "<p class=\"verdict bad\"><strong>%d</strong>: edgegate refuses "
-                                "this request target (%s).</p>\n</div>\n",
+        eg_web_printf(&a->body,
+                      "<p class=\"verdict bad\"><strong>%d</strong>: edgegate refuses "
+                      "this request target (%s).</p>\n</div>\n",
                       status, why ? why : "not valid");
         return;
     }
@@ -88,29 +90,28 @@ static void answer(eg_admin_t *a, const eg_config_t *c, const eg_dist_t *dist)
     if (d.behavior)
         eg_web_printf(&a->body, "<p>Matches behavior <strong>%s</strong>%r (path %s).</p>\n",
                       d.behavior->path_pattern,
-                      strcmp(d.behavior->path_pattern, "*") == 0 ? " (the default)" : "",
-                      u.path);
+                      strcmp(d.behavior->path_pattern, "*") == 0 ? " (the default)" : "", u.path);
     if (d.status == 301 || d.status == 307 || d.status == 302 || d.status == 308) {
         if (eg_policy_location(&r, location, sizeof(location)) < 0)
             snprintf(location, sizeof(location), "(too long)");
-        eg_web_printf(&a->body, "<p class=\"verdict redirect\"><strong>%d %r</strong> to "
-                                "<code>%s</code>%r</p>\n",
+        eg_web_printf(&a->body,
+                      "<p class=\"verdict redirect\"><strong>%d %r</strong> to "
+                      "<code>%s</code>%r</p>\n",
                       d.status, d.status == 301 ? "Moved Permanently" : "Temporary Redirect",
-                      location,
-                      d.status == 307 ? " (the same method and body, over HTTPS)" : "");
+                      location, d.status == 307 ? " (the same method and body, over HTTPS)" : "");
     } else if (d.status) {
-        eg_web_printf(&a->body, "<p class=\"verdict bad\"><strong>%d</strong>: %s</p>\n",
-                      d.status, d.reason ? d.reason : "refused");
+        eg_web_printf(&a->body, "<p class=\"verdict bad\"><strong>%d</strong>: %s</p>\n", d.status,
+                      d.reason ? d.reason : "refused");
     } else if (d.origin) {
         eg_web_printf(&a->body,
                       "<p class=\"verdict ok\">Forward to origin <strong>%s</strong> "
                       "(<code>%s</code>) over <strong>%r</strong> on port <strong>%d</strong>"
                       "%r</p>\n",
                       d.origin->id, d.origin->domain, d.origin_https ? "HTTPS" : "HTTP",
-                      d.origin_port,
-                      d.origin_https ? ", verifying its certificate" : "");
-        eg_web_printf(&a->body, "<p class=\"hint\">Requested from the origin as "
-                                "<code>%s%s%r%s</code>.</p>\n",
+                      d.origin_port, d.origin_https ? ", verifying its certificate" : "");
+        eg_web_printf(&a->body,
+                      "<p class=\"hint\">Requested from the origin as "
+                      "<code>%s%s%r%s</code>.</p>\n",
                       d.origin->origin_path, u.path,
                       u.query && d.behavior && d.behavior->forward_query ? "?" : "",
                       u.query && d.behavior && d.behavior->forward_query ? u.query : "");
@@ -122,8 +123,9 @@ static void answer(eg_admin_t *a, const eg_config_t *c, const eg_dist_t *dist)
         char *blank = strstr(raw.data ? raw.data : "", "\r\n\r\n");
         if (blank)
             *blank = '\0';
-        eg_web_printf(&a->body, "<details><summary>The policy worker's answer</summary>"
-                                "<pre>%s</pre></details>\n",
+        eg_web_printf(&a->body,
+                      "<details><summary>The policy worker's answer</summary>"
+                      "<pre>%s</pre></details>\n",
                       raw.data ? raw.data : "");
     }
     eg_buf_adds(&a->body, "</div>\n");
@@ -144,8 +146,7 @@ void eg_admin_try(eg_admin_t *a, const char *dist_id)
     select_of(a, "try-method", "Method", methods, EG_ARRAY_LEN(methods),
               eg_web_get(&a->query, "try-method"));
     select_of(a, "try-scheme", "Scheme", schemes, 2, eg_web_get(&a->query, "try-scheme"));
-    select_of(a, "try-version", "HTTP version", versions, 2,
-              eg_web_get(&a->query, "try-version"));
+    select_of(a, "try-version", "HTTP version", versions, 2, eg_web_get(&a->query, "try-version"));
     eg_web_printf(&a->body,
                   "<div class=\"field grow\"><label for=\"t-try-url\">URL or path</label>"
                   "<input type=\"text\" id=\"t-try-url\" name=\"try-url\" value=\"%s\" "

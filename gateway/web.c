@@ -143,11 +143,21 @@ void eg_web_esc(eg_buf_t *b, const char *s)
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
         switch (c) {
-        case '&': eg_buf_adds(b, "&amp;"); break;
-        case '<': eg_buf_adds(b, "&lt;"); break;
-        case '>': eg_buf_adds(b, "&gt;"); break;
-        case '"': eg_buf_adds(b, "&quot;"); break;
-        case '\'': eg_buf_adds(b, "&#39;"); break;
+        case '&':
+            eg_buf_adds(b, "&amp;");
+            break;
+        case '<':
+            eg_buf_adds(b, "&lt;");
+            break;
+        case '>':
+            eg_buf_adds(b, "&gt;");
+            break;
+        case '"':
+            eg_buf_adds(b, "&quot;");
+            break;
+        case '\'':
+            eg_buf_adds(b, "&#39;");
+            break;
         default:
             if ((c < 0x20 && c != '\t' && c != '\n') || c == 0x7f)
                 break;
@@ -185,19 +195,33 @@ void eg_web_printf(eg_buf_t *b, const char *fmt, ...)
         eg_buf_add(b, p, (size_t)(pct - p));
         p = pct + 1;
         switch (*p) {
-        case 's': eg_web_esc(b, va_arg(ap, const char *)); break;
-        case 'u': eg_web_urlenc(b, va_arg(ap, const char *)); break;
+        case 's':
+            eg_web_esc(b, va_arg(ap, const char *));
+            break;
+        case 'u':
+            eg_web_urlenc(b, va_arg(ap, const char *));
+            break;
         case 'r': {
             const char *r = va_arg(ap, const char *);
             if (r)
                 eg_buf_adds(b, r);
             break;
         }
-        case 'd': eg_buf_printf(b, "%d", va_arg(ap, int)); break;
-        case 'D': eg_buf_printf(b, "%lld", va_arg(ap, long long)); break;
-        case '%': eg_buf_add(b, "%", 1); break;
-        case '\0': p--; break; /* a lone % at the end */
-        default: eg_buf_add(b, p - 1, 2); break;
+        case 'd':
+            eg_buf_printf(b, "%d", va_arg(ap, int));
+            break;
+        case 'D':
+            eg_buf_printf(b, "%lld", va_arg(ap, long long));
+            break;
+        case '%':
+            eg_buf_add(b, "%", 1);
+            break;
+        case '\0':
+            p--;
+            break; /* a lone % at the end */
+        default:
+            eg_buf_add(b, p - 1, 2);
+            break;
         }
     }
     va_end(ap);

@@ -72,8 +72,10 @@ int eg_worker_socket(const eg_worker_args_t *a, int cgi_ok, int *fd, int *cgi)
             *cgi = 1;
             return 0;
         }
-        fprintf(stderr, "%s: standard input is not a FastCGI socket; run it from edgegate, a "
-                        "FastCGI server, or with --listen\n", a->name);
+        fprintf(stderr,
+                "%s: standard input is not a FastCGI socket; run it from edgegate, a "
+                "FastCGI server, or with --listen\n",
+                a->name);
         return 2;
     }
     return 0;

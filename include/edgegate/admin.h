@@ -24,8 +24,8 @@ typedef struct {
     const char *path; /* PATH_INFO, the route: "/distributions/d1/origins" */
     const char *base; /* SCRIPT_NAME: what every link starts with ("" under edgegate) */
     const char *remote_addr;
-    const char *cookie; /* the Cookie header, or NULL */
-    const char *host;   /* the Host header, or NULL */
+    const char *cookie;      /* the Cookie header, or NULL */
+    const char *host;        /* the Host header, or NULL */
     const char *server_name; /* SERVER_NAME: the listener's address under edgegate */
     int https;
     eg_web_kvs_t query, form;
@@ -45,7 +45,13 @@ void eg_admin_handle(eg_admin_t *a);
 
 /* --- admin_html.c: the page frame and form widgets ----------------------------------- */
 
-typedef enum { EG_TAB_NONE, EG_TAB_GENERAL, EG_TAB_ORIGINS, EG_TAB_BEHAVIORS, EG_TAB_INVALIDATIONS } eg_admin_tab_t;
+typedef enum {
+    EG_TAB_NONE,
+    EG_TAB_GENERAL,
+    EG_TAB_ORIGINS,
+    EG_TAB_BEHAVIORS,
+    EG_TAB_INVALIDATIONS
+} eg_admin_tab_t;
 
 /* Starts a page: doctype, head, the top bar (signed-in user, Sign out), and for a
  * distribution its name and tabs. */
@@ -79,8 +85,8 @@ void eg_admin_time(long long t, char *buf, size_t len);
  * uses); a field's error goes to errs[i] (owned strings, freed with eg_admin_errs_free).
  * Fields absent from the form keep obj's value, except BOOL (an unticked box is false) and
  * SET (no box ticked is an error). Returns the number of errors. */
-int eg_admin_fields_read(eg_admin_t *a, const eg_field_t *f, size_t n, void *obj,
-                         int key_editable, char **errs);
+int eg_admin_fields_read(eg_admin_t *a, const eg_field_t *f, size_t n, void *obj, int key_editable,
+                         char **errs);
 /* Puts a cross-field or database error next to the field it names (else returns -1 so the
  * caller shows it above the form); the index of that field. */
 int eg_admin_error_field(const eg_field_t *f, size_t n, const char *err);
@@ -110,10 +116,10 @@ int eg_admin_session(eg_admin_t *a);
 /* Whether a POST carries the session's CSRF token. */
 int eg_admin_csrf_ok(eg_admin_t *a);
 
-void eg_admin_dists(eg_admin_t *a);                      /* GET /distributions */
-void eg_admin_dist_new(eg_admin_t *a);                   /* /distributions/new */
+void eg_admin_dists(eg_admin_t *a);                                         /* GET /distributions */
+void eg_admin_dist_new(eg_admin_t *a);                                      /* /distributions/new */
 void eg_admin_dist_action(eg_admin_t *a, const char *id, const char *what); /* enable, delete */
-void eg_admin_general(eg_admin_t *a, const char *id);    /* /distributions/ID */
+void eg_admin_general(eg_admin_t *a, const char *id);                       /* /distributions/ID */
 void eg_admin_origins(eg_admin_t *a, const char *id, const char *origin, const char *what);
 void eg_admin_behaviors(eg_admin_t *a, const char *id, const char *what);
 /* The Try a request form and, when asked, its answer (admin_try.c). */

@@ -9,10 +9,10 @@
 #include <stdio.h>
 
 typedef struct {
-    const char *name;            /* "edgegate-policy": messages and --version */
-    void (*usage)(FILE *out);    /* --help */
-    const char *db_path;         /* --db, else $EDGEGATE_DB, else var/edgegate.db */
-    const char *listen;          /* --listen SOCKET, or NULL */
+    const char *name;         /* "edgegate-policy": messages and --version */
+    void (*usage)(FILE *out); /* --help */
+    const char *db_path;      /* --db, else $EDGEGATE_DB, else var/edgegate.db */
+    const char *listen;       /* --listen SOCKET, or NULL */
 } eg_worker_args_t;
 
 /* Parses argv into a (name and usage set by the caller); -1 to go on, else the exit status

@@ -20,20 +20,23 @@ int main(void)
     form("a=1&b=x+y%21", 0, 2, "b", "x y!");
     form("a=1&&b=2&", 0, 2, "a", "1");
     form("flag", 0, 1, "flag", "");
-    form("a=%2", -1, 0, NULL, NULL);     /* cut escape */
-    form("a=%zz", -1, 0, NULL, NULL);    /* not hex */
-    form("a=x%00y", -1, 0, NULL, NULL);  /* a NUL byte */
+    form("a=%2", -1, 0, NULL, NULL);    /* cut escape */
+    form("a=%zz", -1, 0, NULL, NULL);   /* not hex */
+    form("a=x%00y", -1, 0, NULL, NULL); /* a NUL byte */
     form("a=%", -1, 0, NULL, NULL);
     form("p=%2Fimg%2F%2A%0A%2Fa", 0, 1, "p", "/img/*\n/a");
     form("1&2&3&4&5&6&7&8&9", -1, 0, NULL, NULL); /* more than 8 pairs */
     form("", 0, 0, NULL, NULL);
 
     ok(eg_web_cookie("a=1; eg_session=tok; b=2", "eg_session", out, sizeof(out)) == 1 &&
-           strcmp(out, "tok") == 0, "a cookie among others");
+           strcmp(out, "tok") == 0,
+       "a cookie among others");
     ok(eg_web_cookie("xeg_session=bad; eg_session=good", "eg_session", out, sizeof(out)) == 1 &&
-           strcmp(out, "good") == 0, "a name that only ends the same is not it");
+           strcmp(out, "good") == 0,
+       "a name that only ends the same is not it");
     ok(eg_web_cookie("eg_session=\"q\"", "eg_session", out, sizeof(out)) == 1 &&
-           strcmp(out, "q") == 0, "a quoted value");
+           strcmp(out, "q") == 0,
+       "a quoted value");
     ok(eg_web_cookie("a=1", "eg_session", out, sizeof(out)) == 0, "absent");
     ok(eg_web_cookie(NULL, "eg_session", out, sizeof(out)) == 0, "no Cookie field");
     ok(eg_web_cookie("eg_session=0123456789", "eg_session", out, 4) == 0, "too long for out");
