@@ -15,6 +15,7 @@
 #include "edgegate/db.h"
 #include "edgegate/origin.h"
 #include "edgegate/pattern.h"
+#include "edgegate/policy_try.h"
 #include "edgegate/uri.h"
 
 #define MAX_ARGS 64
@@ -94,6 +95,10 @@ static void usage(FILE *out)
     fprintf(out, "  invalidate PATH... [--caller-reference REF]   remove cached objects "
                  "(* only at the end)\n"
                  "  invalidations                     list invalidations and their status\n"
+                 "  try METHOD URL|PATH [--https] [--http10]   what edgegate would answer: the\n"
+                 "                                    behavior that matches and 301/307/403 or the\n"
+                 "                                    origin (a PATH is asked over HTTP with the\n"
+                 "                                    first alias, else www.example.com, as Host)\n"
                  "  user add|passwd NAME              an operator of the console; the password "
                  "is read\n"
                  "                                    from standard input (one line), asked "
@@ -863,6 +868,82 @@ static void set_actor(ctl_t *c)
     eg_db_set_actor(c->db, actor);
 }
 
+/* What edgegate would answer one request, as the console's Try a request says it. */
+static int cmd_try(ctl_t *c)
+{
+    static const char *const extra[] = {"https", "http10", NULL};
+    eg_config_t *cfg = NULL;
+    const eg_dist_t *d = NULL;
+    eg_policy_try_t t;
+    const char *why = NULL;
+    char err[512], line[EG_URI_MAX + 1024];
+    int rc = 1;
+    if (check_opts(c, NULL, 0, extra) ||
+        need_pos(c, 2, "usage: egctl try METHOD URL|PATH [--https] [--http10]"))
+        return 1;
+    if (eg_db_config_load(c->db, &cfg, err, sizeof(err)) < 0)
+        return fail("%s", err);
+    for (size_t i = 0; i < cfg->n_dists; i++)
+        if (strcmp(cfg->dists[i].info.id, c->dist) == 0)
+            d = &cfg->dists[i];
+    if (d == NULL) {
+        eg_config_free(cfg);
+        return fail("no distribution %s (egctl dist list shows them)", c->dist);
+    }
+    if (eg_policy_try(cfg, d, c->pos[0], opt(c, "https") != NULL, opt(c, "http10") != NULL,
+                      c->pos[1], &t, &why) < 0) {
+        eg_config_free(cfg);
+        return fail("%s", why);
+    }
+    if (t.refused)
+        snprintf(line, sizeof(line), "400 the request target is refused (%s)",
+                 t.why ? t.why : "not valid");
+    else if (t.d.status >= 300 && t.d.status < 400)
+        snprintf(line, sizeof(line), "%d %s", t.d.status, t.location);
+    else if (t.d.status)
+        snprintf(line, sizeof(line), "%d %s", t.d.status, t.d.reason ? t.d.reason : "refused");
+    else if (t.d.origin)
+        snprintf(line, sizeof(line), "forward to origin %s (%s) over %s on port %d",
+                 t.d.origin->id, t.d.origin->domain, t.d.origin_https ? "HTTPS" : "HTTP",
+                 t.d.origin_port);
+    else
+        snprintf(line, sizeof(line), "no answer");
+    if (c->json) {
+        printf("{\"request\":");
+        snprintf(err, sizeof(err), "%s %s://%s", t.method, t.https ? "https" : "http", t.host);
+        json_str(err);
+        printf(",\"target\":");
+        json_str(t.target);
+        printf(",\"http_version\":\"%s\",\"behavior\":", t.http10 ? "HTTP/1.0" : "HTTP/1.1");
+        if (t.d.behavior)
+            json_str(t.d.behavior->path_pattern);
+        else
+            printf("null");
+        printf(",\"status\":%d,\"answer\":", t.refused ? 400 : t.d.status);
+        json_str(line);
+        if (!t.refused && t.d.status == 0 && t.d.origin) {
+            printf(",\"origin\":");
+            json_str(t.d.origin->id);
+            printf(",\"origin_scheme\":\"%s\",\"origin_port\":%d",
+                   t.d.origin_https ? "https" : "http", t.d.origin_port);
+        }
+        if (!t.refused && t.d.status >= 300 && t.d.status < 400) {
+            printf(",\"location\":");
+            json_str(t.location);
+        }
+        printf("}\n");
+    } else {
+        printf("request   %s %s://%s%s %s\n", t.method, t.https ? "https" : "http", t.host,
+               t.target, t.http10 ? "HTTP/1.0" : "HTTP/1.1");
+        printf("behavior  %s\n", t.d.behavior ? t.d.behavior->path_pattern : "-");
+        printf("answer    %s\n", line);
+    }
+    rc = 0;
+    eg_policy_try_free(&t);
+    eg_config_free(cfg);
+    return rc;
+}
+
 static int cmd_init(ctl_t *c)
 {
     eg_dist_info_t d;
@@ -918,7 +999,8 @@ int main(int argc, char **argv)
         }
         if (strcmp(a, "--json") == 0) {
             c.json = 1;
-        } else if (strcmp(a, "--invalidate") == 0 || strcmp(a, "--force") == 0) {
+        } else if (strcmp(a, "--invalidate") == 0 || strcmp(a, "--force") == 0 ||
+                   strcmp(a, "--https") == 0 || strcmp(a, "--http10") == 0) {
             if (c.nopts == MAX_ARGS)
                 return fail("too many options");
             c.names[c.nopts] = a + 2; /* flags: no value follows */
@@ -970,7 +1052,7 @@ int main(int argc, char **argv)
         return fail("usage: egctl user add|passwd|list|rm ...");
     if (strcmp(cmd, "init") && strcmp(cmd, "dist") && strcmp(cmd, "origin") &&
         strcmp(cmd, "behavior") && strcmp(cmd, "invalidate") && strcmp(cmd, "invalidations") &&
-        strcmp(cmd, "user") && strcmp(cmd, "audit"))
+        strcmp(cmd, "user") && strcmp(cmd, "audit") && strcmp(cmd, "try"))
         return fail("unknown command '%s' (egctl --help lists them)", cmd);
     if (eg_db_open(c.db_path, strcmp(cmd, "init") == 0 ? EG_DB_CREATE : 0, &c.db, err,
                    sizeof(err)) < 0)
@@ -1002,6 +1084,8 @@ int main(int argc, char **argv)
         rc = cmd_user(&c, sub);
     else if (strcmp(cmd, "audit") == 0)
         rc = cmd_audit(&c);
+    else if (strcmp(cmd, "try") == 0)
+        rc = cmd_try(&c);
     else
         rc = cmd_invalidations(&c);
     eg_db_close(c.db);

@@ -226,5 +226,31 @@ def a_behavior_that_can_never_match_is_warned_of(env):
     assert r.returncode == 0 and "can never match" not in r.stderr, r.stderr
 
 
+@test
+@timeout(30)
+def try_says_what_the_gateway_would_answer(env):
+    env.egctl("origin", "add", "o", "--domain", "127.0.0.1", "--http-port", "8085")
+    env.egctl("behavior", "add", "/r/*", "--origin", "o", "--viewer-protocol",
+              "redirect-to-https", "--methods", "ALL")
+    env.egctl("behavior", "add", "/s/*", "--origin", "o", "--viewer-protocol", "https-only")
+    def tried(*args):
+        return json.loads(env.egctl("--json", "try", *args).stdout)
+    t = tried("GET", "/r/x?a=1")
+    assert t["status"] == 301 and t["behavior"] == "/r/*" and \
+        t["location"] == "https://www.example.com/r/x?a=1", t
+    assert tried("POST", "/r/x")["status"] == 307
+    assert tried("POST", "/r/x", "--http10")["status"] == 403
+    assert tried("GET", "http://shop.example/s/x")["status"] == 403
+    t = tried("GET", "https://shop.example/s/x")
+    assert t["status"] == 0 and t["origin"] == "o" and t["origin_port"] == 8085, t
+    t = tried("GET", "/other", "--https")
+    assert t["behavior"] == "*" and t["origin_scheme"] == "http", t
+    assert tried("GET", "/a/%2F")["status"] == 400
+    r = env.egctl("try", "BREW", "/", check=False)
+    assert r.returncode == 1 and "the method must be" in r.stderr, r.stderr
+    out = env.egctl("try", "GET", "/s/x").stdout
+    assert "behavior  /s/*" in out and "answer    403 " in out, out
+
+
 if __name__ == "__main__":
     sys.exit(main())
