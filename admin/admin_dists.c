@@ -170,10 +170,14 @@ void eg_admin_dist_action(eg_admin_t *a, const char *id, const char *what)
         eg_web_printf(&a->body,
                       "<div class=\"card\"><p>Delete distribution <strong>%s</strong> with its "
                       "%D origin%r and %D behavior%r? Its cached objects are dropped, and "
-                      "viewers of its alternate domain names get the default distribution's "
-                      "answers (or 403).</p>\n<form method=\"post\" "
+                      "%r</p>\n<form method=\"post\" "
                       "action=\"%s/distributions/%u/delete\">",
                       id, (long long)no, no == 1 ? "" : "s", (long long)nb, nb == 1 ? "" : "s",
+                      strcmp(id, EG_DEFAULT_DIST) == 0
+                          ? "as it is the default distribution, every Host no other "
+                            "distribution claims is then refused (403)."
+                          : "viewers of its alternate domain names get the default "
+                            "distribution's answers (or 403).",
                       a->base, id);
         eg_admin_csrf_field(a);
         eg_web_printf(&a->body,

@@ -98,12 +98,9 @@ static int create(eg_admin_t *a, const char *dist, const char *text, char *err, 
         const char *nl = strchr(p, '\n');
         size_t len = nl ? (size_t)(nl - p) : strlen(p);
         char line[EG_URI_MAX + 2];
-        while (len && (p[len - 1] == '\r' || p[len - 1] == ' ' || p[len - 1] == '\t'))
+        /* the line as typed (a space is refused as egctl refuses it), but the CR of CRLF */
+        if (len && p[len - 1] == '\r')
             len--;
-        while (len && (*p == ' ' || *p == '\t')) {
-            p++;
-            len--;
-        }
         if (len > EG_URI_MAX) {
             eg_errf(err, errlen, "a path is longer than %d characters", EG_URI_MAX);
             goto out;

@@ -139,6 +139,10 @@ static void save(eg_admin_t *a, const char *dist, eg_origin_t *cur, int create)
         errs[0] = eg_strdup(err);
         bad++;
     }
+    /* an S3 REST origin made with the form's untouched protocol (HTTP only, the default):
+     * the type decides, as egctl does when --protocol is not given */
+    if (!bad && create && o.type == EG_OT_S3 && o.protocol == EG_OPP_HTTP_ONLY)
+        o.protocol = EG_OPP_MATCH_VIEWER;
     /* a control the type fixes is not sent: the type decides it */
     if (!bad && p >= 0 && eg_web_get(&a->form, "protocol") == NULL) {
         if (o.type == EG_OT_S3_WEBSITE)

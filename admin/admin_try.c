@@ -37,6 +37,19 @@ static void answer(eg_admin_t *a, const eg_config_t *c, const eg_dist_t *dist)
         return;
     }
     eg_buf_adds(&a->body, "<div class=\"card\" id=\"try-result\" role=\"status\">\n");
+    {
+        /* a URL's host may belong to another distribution: this one's answer is shown, and
+         * which one the gateway would ask is said */
+        const char *name;
+        size_t n = eg_policy_host_name(t.host, &name);
+        const eg_dist_t *real = n ? eg_config_find_dist(c, name, n) : NULL;
+        if (real != dist)
+            eg_web_printf(&a->body,
+                          "<p class=\"alert warn\">The gateway answers Host %s with %r%s%r; "
+                          "below is how distribution %s would answer it.</p>\n",
+                          t.host, real ? "distribution <strong>" : "no distribution (403)",
+                          real ? real->info.id : "", real ? "</strong>" : "", dist->info.id);
+    }
     eg_web_printf(&a->body, "<p class=\"req\"><code>%s %s://%s%s %s</code></p>\n", t.method,
                   t.https ? "https" : "http", t.host, t.target, t.http10 ? "HTTP/1.0" : "HTTP/1.1");
     if (t.refused) {

@@ -45,11 +45,26 @@ int eg_policy_try(const eg_config_t *c, const eg_dist_t *dist, const char *metho
             return -1;
         }
     } else {
-        size_t n = strcspn(dist->info.aliases, ",");
-        if (n)
-            snprintf(t->host, sizeof(t->host), "%.*s", (int)n, dist->info.aliases);
-        else
-            snprintf(t->host, sizeof(t->host), "www.example.com");
+        /* the first alternate domain name that is a name, not a wildcard; else a wildcard's
+         * "*" as "www"; else www.example.com */
+        const char *p = dist->info.aliases, *wild = NULL;
+        size_t wn = 0;
+        snprintf(t->host, sizeof(t->host), "www.example.com");
+        while (*p) {
+            size_t n = strcspn(p, ",");
+            if (n && p[0] != '*') {
+                snprintf(t->host, sizeof(t->host), "%.*s", (int)n, p);
+                wild = NULL;
+                break;
+            }
+            if (n > 1 && wild == NULL) {
+                wild = p + 1; /* ".img.example.com" */
+                wn = n - 1;
+            }
+            p += n + (p[n] == ',');
+        }
+        if (wild)
+            snprintf(t->host, sizeof(t->host), "www%.*s", (int)wn, wild);
     }
     /* the distribution as the only one, answering every Host */
     snprintf(one.info.id, sizeof(one.info.id), "%s", EG_DEFAULT_DIST);

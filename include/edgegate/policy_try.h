@@ -28,7 +28,8 @@ extern const char *const eg_policy_try_methods[];
 extern const size_t eg_policy_try_nmethods;
 
 /* method: one of GET HEAD POST PUT DELETE OPTIONS PATCH. url: a path ("/a?b", asked with the
- * distribution's first alternate domain name as Host, else www.example.com) or an http:// or
+ * distribution's first alternate domain name that is no wildcard as Host, else a wildcard's
+ * name with www for its "*", else www.example.com) or an http:// or
  * https:// URL (its scheme then wins over https). The distribution answers every Host, as
  * if it were the only one. -1 with the reason for a method or URL that cannot be tried. */
 int eg_policy_try(const eg_config_t *c, const eg_dist_t *dist, const char *method, int https,

@@ -515,5 +515,42 @@ def odd_ids_and_hosts_and_user_names(env):
                    for line in env.log("edgegate").splitlines())
 
 
+@test
+@within(60)
+def a_new_users_walk(env):
+    gw, b = signed_in(env)
+    # an S3 REST origin made with the form's defaults (Protocol untouched) goes in at once
+    token = b.csrf("/distributions/default/origins/new")
+    r = b.go("POST", "/distributions/default/origins/new",
+             {"csrf": token, "id": "rest", "domain": "b.s3.amazonaws.com", "type": "s3",
+              "protocol": "http-only", "http-port": "80", "https-port": "443",
+              "ssl-protocols": "TLSv1.2", "read-timeout": "30", "keepalive-timeout": "5"})
+    assert r.status == 303, (r.status, alerts(r.text))
+    assert [o for o in ejson(env, "origin", "list")
+            if o["id"] == "rest"][0]["protocol"] == "match-viewer"
+    # Try a request with only wildcard aliases asks a name the wildcard covers
+    env.egctl("dist", "set", "default", "--aliases", "*.img.example.com,shop.example.com")
+    t = json.loads(env.egctl("--json", "try", "GET", "/x").stdout)
+    assert t["request"] == "GET http://shop.example.com" and t["status"] == 0, t
+    env.egctl("dist", "set", "default", "--aliases", "*.img.example.com")
+    t = json.loads(env.egctl("--json", "try", "GET", "/x").stdout)
+    assert t["request"] == "GET http://www.img.example.com" and t["status"] == 0, t
+    # a URL of a host no distribution answers says so
+    env.egctl("dist", "add", "shop", "--aliases", "shop.example")
+    page = b.go("GET", "/distributions/shop/behaviors?try-method=GET&try-scheme=http&"
+                       "try-version=HTTP%2F1.1&try-url=http%3A%2F%2Fother.example%2Fa").text
+    assert "The gateway answers Host other.example with distribution <strong>default" in page
+    # invalidation paths are taken as typed, as egctl takes them
+    token = b.csrf("/distributions/default/invalidations")
+    r = b.go("POST", "/distributions/default/invalidations", {"csrf": token, "paths": "  /a  "})
+    assert r.status == 400 and "must start with /" in r.text, r.status
+    assert env.egctl("invalidate", "  /a  ", check=False).returncode == 1
+    # deleting the default distribution says what that means
+    token = b.csrf("/distributions")
+    r = b.go("POST", "/distributions/default/delete", {"csrf": token})
+    assert "as it is the default distribution, every Host no other distribution claims" in \
+        html.unescape(r.text), r.text[-600:]
+
+
 if __name__ == "__main__":
     main()
