@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 #include <time.h>
 
+#include "edgegate/buf.h"
 #include "edgegate/common.h"
 #include "edgegate/config.h"
 #include "edgegate/db.h"
@@ -73,67 +74,22 @@ void db_audit_fit(char *out, size_t len, const char *s)
     memcpy(out + cut, "...", 4);
 }
 
-/* Appends "; " (unless first) and what fmt makes to buf, which keeps what fits. */
-static void append(char *buf, size_t len, size_t *used, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static void append(char *buf, size_t len, size_t *used, const char *fmt, ...)
-{
-    va_list ap;
-    int n;
-    if (*used >= len - 1)
-        return;
-    if (*used) {
-        n = snprintf(buf + *used, len - *used, "; ");
-        *used = n < 0 ? len - 1 : *used + (size_t)n;
-        if (*used >= len - 1) {
-            *used = len - 1;
-            return;
-        }
-    }
-    va_start(ap, fmt);
-    n = vsnprintf(buf + *used, len - *used, fmt, ap);
-    va_end(ap);
-    *used = n < 0 || *used + (size_t)n >= len ? len - 1 : *used + (size_t)n;
-}
-
-/* Long enough for two of the longest values (aliases) and their name: a detail is cut only
- * once it is far past what it may hold. */
-#define SCRATCH (4 * DB_DETAIL_MAX + 2 * EG_NAME_MAX * 4)
-
 void db_audit_changes(const eg_field_t *f, size_t n, const void *before, const void *after,
                       char *out, size_t len)
 {
-    char *buf = eg_malloc(SCRATCH), old[EG_NAME_MAX * 4 + 1], now[EG_NAME_MAX * 4 + 1];
-    size_t used = 0;
-    buf[0] = '\0';
-    for (size_t i = 0; i < n; i++) {
-        eg_field_format(&f[i], before, old, sizeof(old));
-        eg_field_format(&f[i], after, now, sizeof(now));
-        if (strcmp(old, now) != 0)
-            append(buf, SCRATCH, &used, "%s: %s -> %s", f[i].name, old[0] ? old : "\"\"",
-                   now[0] ? now : "\"\"");
-    }
-    db_audit_fit(out, len, used ? buf : "no change");
-    free(buf);
+    eg_buf_t b = {0};
+    size_t changed = eg_fields_changes(f, n, before, after, &b);
+    db_audit_fit(out, len, changed ? b.data : "no change");
+    free(b.data);
 }
 
 void db_audit_settings(const eg_field_t *f, size_t n, const void *obj, size_t size, char *out,
                        size_t len)
 {
-    char *buf = eg_malloc(SCRATCH), val[EG_NAME_MAX * 4 + 1], def[EG_NAME_MAX * 4 + 1];
-    void *defaults = eg_calloc(1, size);
-    size_t used = 0;
-    buf[0] = '\0';
-    eg_fields_defaults(f, n, defaults);
-    for (size_t i = 0; i < n; i++) {
-        eg_field_format(&f[i], obj, val, sizeof(val));
-        eg_field_format(&f[i], defaults, def, sizeof(def));
-        if ((f[i].flags & EG_FF_KEY) || f[i].def == NULL || strcmp(val, def) != 0)
-            append(buf, SCRATCH, &used, "%s: %s", f[i].name, val[0] ? val : "\"\"");
-    }
-    db_audit_fit(out, len, buf);
-    free(defaults);
-    free(buf);
+    eg_buf_t b = {0};
+    eg_fields_settings(f, n, obj, size, &b);
+    db_audit_fit(out, len, b.data ? b.data : "");
+    free(b.data);
 }
 
 static void column_copy(sqlite3_stmt *st, int col, char *out, size_t len)

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <strings.h>
 
+#include "edgegate/buf.h"
 #include "edgegate/common.h"
 #include "edgegate/config.h"
 #include "edgegate/http.h"
@@ -522,6 +523,47 @@ void eg_fields_defaults(const eg_field_t *fields, size_t n, void *obj)
     }
 }
 
+/* Longest value eg_field_format writes for any table: an alias list. */
+#define FIELD_TEXT_MAX (EG_NAME_MAX * 4 + 1)
+
+size_t eg_fields_changes(const eg_field_t *f, size_t n, const void *before, const void *after,
+                         eg_buf_t *out)
+{
+    char *old = eg_malloc(FIELD_TEXT_MAX), *now = eg_malloc(FIELD_TEXT_MAX);
+    size_t changed = 0;
+    for (size_t i = 0; i < n; i++) {
+        eg_field_format(&f[i], before, old, FIELD_TEXT_MAX);
+        eg_field_format(&f[i], after, now, FIELD_TEXT_MAX);
+        if (strcmp(old, now) == 0)
+            continue;
+        eg_buf_printf(out, "%s%s: %s -> %s", changed ? "; " : "", f[i].name,
+                      old[0] ? old : "\"\"", now[0] ? now : "\"\"");
+        changed++;
+    }
+    free(old);
+    free(now);
+    return changed;
+}
+
+void eg_fields_settings(const eg_field_t *f, size_t n, const void *obj, size_t size,
+                        eg_buf_t *out)
+{
+    char *val = eg_malloc(FIELD_TEXT_MAX), *def = eg_malloc(FIELD_TEXT_MAX);
+    void *defaults = eg_calloc(1, size);
+    size_t shown = 0;
+    eg_fields_defaults(f, n, defaults);
+    for (size_t i = 0; i < n; i++) {
+        eg_field_format(&f[i], obj, val, FIELD_TEXT_MAX);
+        eg_field_format(&f[i], defaults, def, FIELD_TEXT_MAX);
+        if ((f[i].flags & EG_FF_KEY) || f[i].def == NULL || strcmp(val, def) != 0)
+            eg_buf_printf(out, "%s%s: %s", shown++ ? "; " : "", f[i].name,
+                          val[0] ? val : "\"\"");
+    }
+    free(defaults);
+    free(val);
+    free(def);
+}
+
 const char *eg_viewer_policy_name(int v)
 {
     static const char *const n[] = {"allow-all", "redirect-to-https", "https-only"};
@@ -869,17 +911,46 @@ void eg_config_index(eg_config_t *c)
     }
 }
 
+/* Whether two objects of one table read the same, field by field. */
+static int fields_equal(const eg_field_t *f, size_t n, const void *a, const void *b)
+{
+    eg_buf_t diff = {0};
+    size_t changed = eg_fields_changes(f, n, a, b, &diff);
+    eg_buf_free(&diff);
+    return changed == 0;
+}
+
+int eg_dist_equal(const eg_dist_t *a, const eg_dist_t *b)
+{
+    if (!fields_equal(eg_dist_fields, eg_dist_nfields, &a->info, &b->info) ||
+        a->n_origins != b->n_origins || a->n_behaviors != b->n_behaviors)
+        return 0;
+    for (size_t i = 0; i < a->n_origins; i++)
+        if (!fields_equal(eg_origin_fields, eg_origin_nfields, &a->origins[i], &b->origins[i]))
+            return 0;
+    for (size_t i = 0; i < a->n_behaviors; i++)
+        if (!fields_equal(eg_behavior_fields, eg_behavior_nfields, &a->behaviors[i],
+                          &b->behaviors[i]))
+            return 0;
+    return 1;
+}
+
+void eg_dist_clear(eg_dist_t *d)
+{
+    free(d->origins);
+    free(d->behaviors);
+    free(d->patterns);
+    free(d->pattern_text);
+    free(d->pattern_second);
+    memset(d, 0, sizeof(*d));
+}
+
 void eg_config_free(eg_config_t *c)
 {
     if (c == NULL)
         return;
-    for (size_t i = 0; i < c->n_dists; i++) {
-        free(c->dists[i].origins);
-        free(c->dists[i].behaviors);
-        free(c->dists[i].patterns);
-        free(c->dists[i].pattern_text);
-        free(c->dists[i].pattern_second);
-    }
+    for (size_t i = 0; i < c->n_dists; i++)
+        eg_dist_clear(&c->dists[i]);
     free(c->dists);
     free(c);
 }

@@ -4,7 +4,7 @@
 EG_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 # Debian packages edgegate needs to build, run and test.
-EG_BUILD_PKGS="gcc make autoconf automake pkg-config libmicrohttpd-dev libfcgi-dev libssl-dev
+EG_BUILD_PKGS="gcc make autoconf automake pkg-config libmicrohttpd-dev libfcgi-dev libssl-dev libxml2-dev libjansson-dev
   libgnutls28-dev libsqlite3-dev"
 EG_RUN_PKGS="openssl nginx libnginx-mod-http-echo"
 EG_TEST_PKGS="python3 procps apache2 lighttpd testssl.sh nodejs chromium chromium-driver

@@ -4,7 +4,7 @@
 
 #include "edgegate/common.h"
 
-typedef struct {
+typedef struct eg_buf_s {
     char *data; /* owned */
     size_t len, cap;
 } eg_buf_t;

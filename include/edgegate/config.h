@@ -160,6 +160,16 @@ void eg_field_format_at(const eg_field_t *f, const void *at, char *buf, size_t l
 int eg_choice_index(const char *choices, const char *word, size_t wlen);
 void eg_choice_name(const char *choices, int idx, char *buf, size_t len);
 void eg_fields_defaults(const eg_field_t *fields, size_t n, void *obj);
+/* Appends "name: old -> new; ..." to out for each field whose value differs between before
+ * and after (as eg_field_format spells them, "" shown as \"\"); returns how many differ. The
+ * audit's detail and the import preview (eg_conf_diff) both say changes this way. */
+struct eg_buf_s;
+size_t eg_fields_changes(const eg_field_t *f, size_t n, const void *before, const void *after,
+                         struct eg_buf_s *out);
+/* Appends "name: value; ..." to out for the key and each field that differs from its default:
+ * what an add set. size is the object's (a scratch one of defaults is compared with). */
+void eg_fields_settings(const eg_field_t *f, size_t n, const void *obj, size_t size,
+                        struct eg_buf_s *out);
 
 /* Spellings of enum values, for logs and the worker's answers. */
 const char *eg_viewer_policy_name(int v);
@@ -190,6 +200,11 @@ int eg_aliases_normalize(const char *in, char *out, size_t outlen, char *err, si
 int eg_id_validate(const char *what, const char *id, char *err, size_t errlen);
 
 void eg_config_free(eg_config_t *c);
+/* 1 when a and b hold the same settings, origins (in order) and behaviors (in order), as
+ * eg_field_format spells each field (revisions and precedence numbers aside), else 0. */
+int eg_dist_equal(const eg_dist_t *a, const eg_dist_t *b);
+/* Frees what one distribution owns (origins, behaviors, the pattern index) and zeroes it. */
+void eg_dist_clear(eg_dist_t *d);
 const eg_dist_t *eg_config_find_dist(const eg_config_t *c, const char *host, size_t hostlen);
 const eg_origin_t *eg_dist_find_origin(const eg_dist_t *d, const char *id);
 

@@ -104,6 +104,23 @@ int eg_db_invalidation_list(eg_db_t *db, const char *dist, int pending_only,
 int eg_db_invalidation_complete(eg_db_t *db, long long id, char *err, size_t errlen);
 void eg_db_invalidations_free(eg_invalidation_t *v, size_t n);
 
+/* --- a whole distribution (configuration files: egctl export/import, the console) ------- */
+
+/* 1 with the distribution's settings, origins (by id) and behaviors (evaluation order, the
+ * default "*" last) in *out, to release with eg_dist_clear; 0 when there is none. Read in one
+ * transaction, so the three agree. */
+int eg_db_dist_load(eg_db_t *db, const char *id, eg_dist_t *out, char *err, size_t errlen);
+/* Makes distribution d->info.id hold exactly d, in one transaction: the distribution created
+ * when missing, else its settings and aliases updated (its generation kept, so the front keeps
+ * its cached objects); origins added, updated or removed by id; the behaviors replaced, in d's
+ * order. Every rule the single writes apply holds (the *_validate functions, patterns, aliases
+ * no other distribution has, every behavior's origin present, the default "*" last). expect:
+ * when not NULL, the distribution as the caller last read it (eg_db_dist_load; info.id ""
+ * for "did not exist"): EG_DB_CONFLICT and nothing written when it is no longer so. Audited
+ * as one "dist.import" row whose detail is summary (may be NULL). */
+int eg_db_dist_replace(eg_db_t *db, const eg_dist_t *d, const eg_dist_t *expect,
+                       const char *summary, char *err, size_t errlen);
+
 /* --- order of behaviors (the console's Save order) ----------------------------------- */
 
 /* Puts a distribution's non-default behaviors in the order given, in one transaction. base is
