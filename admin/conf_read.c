@@ -2,10 +2,6 @@
 #include "edgegate/common.h"
 #include "conf_int.h"
 
-void eg_conf_init(void)
-{
-}
-
 int eg_conf_read(const char *data, size_t len, const char *dist_id, eg_dist_t *out, int *kind,
                  eg_conf_msgs_t *msgs)
 {

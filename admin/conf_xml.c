@@ -2,6 +2,10 @@
 #include "edgegate/common.h"
 #include "conf_int.h"
 
+void eg_conf_init(void)
+{
+}
+
 int eg_conf_xml_parse(const char *data, size_t len, eg_cdoc_t *doc, eg_conf_msgs_t *m)
 {
     (void)data;
