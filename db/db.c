@@ -682,11 +682,11 @@ static int conflict(char *err, size_t errlen, const char *kind, const char *name
     return EG_DB_CONFLICT;
 }
 
-int eg_db_dist_put(eg_db_t *db, const eg_dist_info_t *d, int create, char *err, size_t errlen)
+int db_dist_write(eg_db_t *db, const eg_dist_info_t *d, int create, char *err, size_t errlen)
 {
-    char cols[512], vals[512], qs[256], sql[1200], detail[DB_DETAIL_MAX];
+    char cols[512], vals[512], qs[256], sql[1200];
     sqlite3_stmt *st = NULL;
-    eg_dist_info_t before, after;
+    eg_dist_info_t now;
     int r, rc = -1;
     if (eg_dist_validate(d, err, errlen) < 0)
         return -1;
@@ -699,12 +699,8 @@ int eg_db_dist_put(eg_db_t *db, const eg_dist_info_t *d, int create, char *err, 
         snprintf(sql, sizeof(sql),
                  "UPDATE distributions SET %s WHERE id = ? AND (? = 0 OR rev = ?)", vals);
     }
-    if (db_begin(db, err, errlen) < 0)
-        return -1;
-    if (!create && db_auditing(db) && eg_db_dist_get(db, d->id, &before, err, errlen) < 0)
-        goto fail;
     if ((st = db_prepare(db, sql, err, errlen)) == NULL)
-        goto fail;
+        return -1;
     {
         int idx = bind_fields(st, 1, eg_dist_fields, eg_dist_nfields, d);
         if (idx < 0)
@@ -723,7 +719,7 @@ int eg_db_dist_put(eg_db_t *db, const eg_dist_info_t *d, int create, char *err, 
         goto fail_sql;
     }
     if (!create && sqlite3_changes(db->sql) == 0) {
-        if ((r = eg_db_dist_get(db, d->id, &after, err, errlen)) < 0)
+        if ((r = eg_db_dist_get(db, d->id, &now, err, errlen)) < 0)
             goto fail;
         if (r == 1)
             rc = conflict(err, errlen, "distribution", d->id);
@@ -733,6 +729,29 @@ int eg_db_dist_put(eg_db_t *db, const eg_dist_info_t *d, int create, char *err, 
     }
     if (aliases_store(db, d, err, errlen) < 0)
         goto fail;
+    sqlite3_finalize(st);
+    return 0;
+fail_sql:
+    db_fail_sql(db, err, errlen, "storing distribution");
+fail:
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int eg_db_dist_put(eg_db_t *db, const eg_dist_info_t *d, int create, char *err, size_t errlen)
+{
+    char detail[DB_DETAIL_MAX];
+    eg_dist_info_t before, after;
+    int rc = -1;
+    if (eg_dist_validate(d, err, errlen) < 0)
+        return -1;
+    if (db_begin(db, err, errlen) < 0)
+        return -1;
+    if (!create && db_auditing(db) && eg_db_dist_get(db, d->id, &before, err, errlen) < 0)
+        goto fail;
+    if ((rc = db_dist_write(db, d, create, err, errlen)) < 0)
+        goto fail;
+    rc = -1;
     if (db_auditing(db)) {
         /* as stored: the aliases normalized */
         if (eg_db_dist_get(db, d->id, &after, err, errlen) != 1)
@@ -749,12 +768,8 @@ int eg_db_dist_put(eg_db_t *db, const eg_dist_info_t *d, int create, char *err, 
     }
     if (db_commit(db, err, errlen) < 0)
         goto fail;
-    sqlite3_finalize(st);
     return 0;
-fail_sql:
-    db_fail_sql(db, err, errlen, "storing distribution");
 fail:
-    sqlite3_finalize(st);
     db_rollback(db);
     return rc;
 }
@@ -928,15 +943,12 @@ int eg_db_origin_get(eg_db_t *db, const char *dist, const char *id, eg_origin_t 
     return pick(all, n, sizeof(*all), offsetof(eg_origin_t, id), id, out);
 }
 
-static int behavior_insert(eg_db_t *db, const char *dist, const eg_behavior_t *b, int precedence,
-                           char *err, size_t errlen);
-
-int eg_db_origin_put(eg_db_t *db, const char *dist, const eg_origin_t *o, int create, char *err,
-                     size_t errlen)
+int db_origin_write(eg_db_t *db, const char *dist, const eg_origin_t *o, int create, char *err,
+                    size_t errlen)
 {
-    char cols[512], vals[512], qs[256], sql[1400], detail[DB_DETAIL_MAX];
+    char cols[512], vals[512], qs[256], sql[1400];
     sqlite3_stmt *st = NULL;
-    eg_origin_t before, after;
+    eg_origin_t now;
     int idx, r, rc = -1;
     if (eg_origin_validate(o, err, errlen) < 0)
         return -1;
@@ -948,14 +960,8 @@ int eg_db_origin_put(eg_db_t *db, const char *dist, const eg_origin_t *o, int cr
     else
         snprintf(sql, sizeof(sql),
                  "UPDATE origins SET %s WHERE dist_id = ? AND id = ? AND (? = 0 OR rev = ?)", vals);
-    if (db_begin(db, err, errlen) < 0)
-        return -1;
-    if (db_dist_must_exist(db, dist, err, errlen) < 0)
-        goto fail;
-    if (!create && db_auditing(db) && eg_db_origin_get(db, dist, o->id, &before, err, errlen) < 0)
-        goto fail;
     if ((st = db_prepare(db, sql, err, errlen)) == NULL)
-        goto fail;
+        return -1;
     if ((idx = bind_fields(st, 1, eg_origin_fields, eg_origin_nfields, o)) < 0)
         goto fail_sql;
     sqlite3_bind_text(st, idx, dist, -1, SQLITE_STATIC);
@@ -972,7 +978,7 @@ int eg_db_origin_put(eg_db_t *db, const char *dist, const eg_origin_t *o, int cr
         goto fail_sql;
     }
     if (!create && sqlite3_changes(db->sql) == 0) {
-        if ((r = eg_db_origin_get(db, dist, o->id, &after, err, errlen)) < 0)
+        if ((r = eg_db_origin_get(db, dist, o->id, &now, err, errlen)) < 0)
             goto fail;
         if (r == 1)
             rc = conflict(err, errlen, "origin", o->id);
@@ -980,6 +986,32 @@ int eg_db_origin_put(eg_db_t *db, const char *dist, const eg_origin_t *o, int cr
             eg_errf(err, errlen, "no origin %s in distribution %s", o->id, dist);
         goto fail;
     }
+    sqlite3_finalize(st);
+    return 0;
+fail_sql:
+    db_fail_sql(db, err, errlen, "storing origin");
+fail:
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int eg_db_origin_put(eg_db_t *db, const char *dist, const eg_origin_t *o, int create, char *err,
+                     size_t errlen)
+{
+    char detail[DB_DETAIL_MAX];
+    eg_origin_t before, after;
+    int r, rc = -1;
+    if (eg_origin_validate(o, err, errlen) < 0)
+        return -1;
+    if (db_begin(db, err, errlen) < 0)
+        return -1;
+    if (db_dist_must_exist(db, dist, err, errlen) < 0)
+        goto fail;
+    if (!create && db_auditing(db) && eg_db_origin_get(db, dist, o->id, &before, err, errlen) < 0)
+        goto fail;
+    if ((rc = db_origin_write(db, dist, o, create, err, errlen)) < 0)
+        goto fail;
+    rc = -1;
     if (create) {
         eg_behavior_t def, existing;
         r = eg_db_behavior_get(db, dist, "*", &existing, err, errlen);
@@ -990,7 +1022,7 @@ int eg_db_origin_put(eg_db_t *db, const char *dist, const eg_origin_t *o, int cr
             eg_fields_defaults(eg_behavior_fields, eg_behavior_nfields, &def);
             strcpy(def.path_pattern, "*");
             snprintf(def.origin_id, sizeof(def.origin_id), "%s", o->id);
-            if (behavior_insert(db, dist, &def, DEFAULT_PRECEDENCE, err, errlen) < 0)
+            if (db_behavior_insert(db, dist, &def, DEFAULT_PRECEDENCE, err, errlen) < 0)
                 goto fail;
         }
     }
@@ -1009,12 +1041,8 @@ int eg_db_origin_put(eg_db_t *db, const char *dist, const eg_origin_t *o, int cr
     }
     if (db_commit(db, err, errlen) < 0)
         goto fail;
-    sqlite3_finalize(st);
     return 0;
-fail_sql:
-    db_fail_sql(db, err, errlen, "storing origin");
 fail:
-    sqlite3_finalize(st);
     db_rollback(db);
     return rc;
 }
@@ -1137,8 +1165,8 @@ static int behavior_error(eg_db_t *db, const char *dist, const eg_behavior_t *b,
     return -1;
 }
 
-static int behavior_insert(eg_db_t *db, const char *dist, const eg_behavior_t *b, int precedence,
-                           char *err, size_t errlen)
+int db_behavior_insert(eg_db_t *db, const char *dist, const eg_behavior_t *b, int precedence,
+                       char *err, size_t errlen)
 {
     char cols[512], qs[256], sql[1400];
     sqlite3_stmt *st;
@@ -1225,7 +1253,7 @@ int eg_db_behavior_add(eg_db_t *db, const char *dist, const eg_behavior_t *b, in
     }
     if (at < 0 || (size_t)at > nondef)
         at = (int)nondef;
-    if (behavior_insert(db, dist, b, -1, err, errlen) < 0)
+    if (db_behavior_insert(db, dist, b, -1, err, errlen) < 0)
         goto fail;
     order = eg_calloc(n + 1, sizeof(*order));
     memcpy(order, all, (size_t)at * sizeof(*order));
@@ -1254,12 +1282,12 @@ fail:
     return -1;
 }
 
-int eg_db_behavior_update(eg_db_t *db, const char *dist, const eg_behavior_t *b, char *err,
-                          size_t errlen)
+int db_behavior_write(eg_db_t *db, const char *dist, const eg_behavior_t *b, char *err,
+                      size_t errlen)
 {
-    char vals[512], sql[1200], detail[DB_DETAIL_MAX];
+    char vals[512], sql[1200];
     sqlite3_stmt *st = NULL;
-    eg_behavior_t before, after;
+    eg_behavior_t now;
     int idx, r, rc = -1;
     if (eg_behavior_validate(b, err, errlen) < 0)
         return -1;
@@ -1268,12 +1296,8 @@ int eg_db_behavior_update(eg_db_t *db, const char *dist, const eg_behavior_t *b,
              "UPDATE behaviors SET %s WHERE dist_id = ? AND path_pattern = ? AND "
              "(? = 0 OR rev = ?)",
              vals);
-    if (db_begin(db, err, errlen) < 0)
-        return -1;
-    if (db_auditing(db) && eg_db_behavior_get(db, dist, b->path_pattern, &before, err, errlen) < 0)
-        goto fail;
     if ((st = db_prepare(db, sql, err, errlen)) == NULL)
-        goto fail;
+        return -1;
     idx = bind_fields(st, 1, eg_behavior_fields, eg_behavior_nfields, b);
     sqlite3_bind_text(st, idx, dist, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, idx + 1, b->path_pattern, -1, SQLITE_STATIC);
@@ -1284,7 +1308,7 @@ int eg_db_behavior_update(eg_db_t *db, const char *dist, const eg_behavior_t *b,
         goto fail;
     }
     if (sqlite3_changes(db->sql) == 0) {
-        if ((r = eg_db_behavior_get(db, dist, b->path_pattern, &after, err, errlen)) < 0)
+        if ((r = eg_db_behavior_get(db, dist, b->path_pattern, &now, err, errlen)) < 0)
             goto fail;
         if (r == 1)
             rc = conflict(err, errlen, "behavior", b->path_pattern);
@@ -1293,6 +1317,27 @@ int eg_db_behavior_update(eg_db_t *db, const char *dist, const eg_behavior_t *b,
                     b->path_pattern, dist);
         goto fail;
     }
+    rc = 0;
+fail:
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int eg_db_behavior_update(eg_db_t *db, const char *dist, const eg_behavior_t *b, char *err,
+                          size_t errlen)
+{
+    char detail[DB_DETAIL_MAX];
+    eg_behavior_t before, after;
+    int rc = -1;
+    if (eg_behavior_validate(b, err, errlen) < 0)
+        return -1;
+    if (db_begin(db, err, errlen) < 0)
+        return -1;
+    if (db_auditing(db) && eg_db_behavior_get(db, dist, b->path_pattern, &before, err, errlen) < 0)
+        goto fail;
+    if ((rc = db_behavior_write(db, dist, b, err, errlen)) < 0)
+        goto fail;
+    rc = -1;
     if (db_auditing(db)) {
         if (eg_db_behavior_get(db, dist, b->path_pattern, &after, err, errlen) != 1)
             goto fail;
@@ -1303,10 +1348,8 @@ int eg_db_behavior_update(eg_db_t *db, const char *dist, const eg_behavior_t *b,
     }
     if (db_commit(db, err, errlen) < 0)
         goto fail;
-    sqlite3_finalize(st);
     return 0;
 fail:
-    sqlite3_finalize(st);
     db_rollback(db);
     return rc;
 }

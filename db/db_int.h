@@ -53,6 +53,19 @@ int db_write_stmt(eg_db_t *db, const char *sql, const char *what, char *err, siz
 /* 0 when the distribution exists, else -1 with "no distribution ID ..." in err. */
 int db_dist_must_exist(eg_db_t *db, const char *dist, char *err, size_t errlen);
 
+/* The single writes without their transaction and audit, for eg_db_*_put/update and
+ * eg_db_dist_replace: each checks its object (the *_validate rules), writes one row (and a
+ * distribution's aliases), and returns 0, -1 or EG_DB_CONFLICT (an update given a rev the row
+ * no longer has) with err. The caller holds the transaction. */
+int db_dist_write(eg_db_t *db, const eg_dist_info_t *d, int create, char *err, size_t errlen);
+int db_origin_write(eg_db_t *db, const char *dist, const eg_origin_t *o, int create, char *err,
+                    size_t errlen);
+/* precedence -1: placed by the caller's renumbering; DEFAULT_PRECEDENCE for "*" */
+int db_behavior_insert(eg_db_t *db, const char *dist, const eg_behavior_t *b, int precedence,
+                       char *err, size_t errlen);
+int db_behavior_write(eg_db_t *db, const char *dist, const eg_behavior_t *b, char *err,
+                      size_t errlen);
+
 /* --- audit (db_console.c) ------------------------------------------------------------- */
 
 /* Whether the writes of this connection are audited (an actor is set). */
