@@ -11,30 +11,16 @@
 #include "edgegate/auth.h"
 #include "edgegate/buf.h"
 #include "edgegate/common.h"
+#include "edgegate/conf.h"
 #include "edgegate/config.h"
 #include "edgegate/db.h"
 #include "edgegate/origin.h"
 #include "edgegate/pattern.h"
 #include "edgegate/policy_try.h"
 #include "edgegate/uri.h"
+#include "egctl.h"
 
-#define MAX_ARGS 64
-
-typedef struct {
-    const char *db_path;
-    const char *dist;
-    int dist_given; /* --dist was on the command line (audit lists every one without) */
-    int json;
-    const char *pos[MAX_ARGS]; /* positional words after the command */
-    int npos;
-    const char *names[MAX_ARGS]; /* --name value pairs not global */
-    const char *values[MAX_ARGS];
-    int nopts;
-    eg_db_t *db;
-} ctl_t;
-
-static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int fail(const char *fmt, ...)
+int egctl_fail(const char *fmt, ...)
 {
     va_list ap;
     fputs("egctl: ", stderr);
@@ -99,6 +85,15 @@ static void usage(FILE *out)
                  "                                    behavior that matches and 301/307/403 or the\n"
                  "                                    origin (a PATH is asked over HTTP with the\n"
                  "                                    first alias, else www.example.com, as Host)\n"
+                 "  export [--format xml|json]        the distribution (--dist) as CloudFront's\n"
+                 "                                    DistributionConfig: 2020-05-31 XML, or JSON as\n"
+                 "                                    aws cloudfront get-distribution-config prints it\n"
+                 "  import FILE|- [--dry-run] [--strict]   make the distribution (--dist; created\n"
+                 "                                    when missing) what FILE says: 2020-05-31 or\n"
+                 "                                    2010-11-01 XML, or JSON (recognised by content);\n"
+                 "                                    all or nothing. Prints the changes; --dry-run\n"
+                 "                                    writes nothing; settings edgegate does not have\n"
+                 "                                    are listed as ignored, or refused with --strict\n"
                  "  user add|passwd NAME              an operator of the console; the password "
                  "is read\n"
                  "                                    from standard input (one line), asked "
@@ -112,7 +107,7 @@ static void usage(FILE *out)
                  "Exit status: 0 on success, 1 with a one-line reason on stderr otherwise.\n");
 }
 
-static const char *opt(ctl_t *c, const char *name)
+const char *egctl_opt(ctl_t *c, const char *name)
 {
     for (int i = 0; i < c->nopts; i++)
         if (strcmp(c->names[i], name) == 0)
@@ -121,7 +116,7 @@ static const char *opt(ctl_t *c, const char *name)
 }
 
 /* Every option given must be one this command knows. */
-static int check_opts(ctl_t *c, const eg_field_t *fields, size_t n, const char *const *extra)
+int egctl_check_opts(ctl_t *c, const eg_field_t *fields, size_t n, const char *const *extra)
 {
     for (int i = 0; i < c->nopts; i++) {
         const eg_field_t *f = fields ? eg_field_find(fields, n, c->names[i]) : NULL;
@@ -129,7 +124,7 @@ static int check_opts(ctl_t *c, const eg_field_t *fields, size_t n, const char *
         for (const char *const *e = extra; !ok && e && *e; e++)
             ok = strcmp(*e, c->names[i]) == 0;
         if (!ok)
-            return fail("unknown option --%s for this command (egctl --help lists them)",
+            return egctl_fail("unknown option --%s for this command (egctl --help lists them)",
                         c->names[i]);
     }
     return 0;
@@ -143,15 +138,15 @@ static int apply_opts(ctl_t *c, const eg_field_t *fields, size_t n, void *obj)
         if (f == NULL || (f->flags & EG_FF_KEY))
             continue;
         if (eg_field_parse(f, obj, c->values[i], err, sizeof(err)) < 0)
-            return fail("%s", err);
+            return egctl_fail("%s", err);
     }
     return 0;
 }
 
-static int need_pos(ctl_t *c, int n, const char *what)
+int egctl_need_pos(ctl_t *c, int n, const char *what)
 {
     if (c->npos != n)
-        return fail("%s", what);
+        return egctl_fail("%s", what);
     return 0;
 }
 
@@ -160,49 +155,28 @@ static int need_pos(ctl_t *c, int n, const char *what)
 static int write_failed(int r, const char *err)
 {
     if (r == EG_DB_CONFLICT)
-        return fail("%s; run the command again to apply it to the current values", err);
-    return fail("%s", err);
+        return egctl_fail("%s; run the command again to apply it to the current values", err);
+    return egctl_fail("%s", err);
 }
 
 /* --- output ----------------------------------------------------------------------------- */
-
-static void json_str(const char *s)
-{
-    putchar('"');
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\')
-            printf("\\%c", ch);
-        else if (ch < 0x20)
-            printf("\\u%04x", ch);
-        else
-            putchar(ch);
-    }
-    putchar('"');
-}
 
 static void print_objects(ctl_t *c, const eg_field_t *f, size_t nf, const void *objs, size_t n,
                           size_t size, int numbered)
 {
     char buf[2048];
     if (c->json) {
-        putchar('[');
+        json_t *rows = json_array();
         for (size_t i = 0; i < n; i++) {
-            const void *o = (const char *)objs + i * size;
-            printf("%s{", i ? ",\n " : "");
+            json_t *row = json_object(), *fields;
             if (numbered)
-                printf("\"position\":%zu,", i);
-            for (size_t j = 0; j < nf; j++) {
-                eg_field_format(&f[j], o, buf, sizeof(buf));
-                printf("%s\"%s\":", j ? "," : "", f[j].name);
-                if (f[j].type == EG_FT_INT || f[j].type == EG_FT_BOOL)
-                    fputs(buf, stdout);
-                else
-                    json_str(buf);
-            }
-            putchar('}');
+                json_object_set_new(row, "position", json_integer((json_int_t)i));
+            fields = egctl_json_fields(f, nf, (const char *)objs + i * size);
+            json_object_update(row, fields);
+            json_decref(fields);
+            json_array_append_new(rows, row);
         }
-        puts("]");
+        egctl_json_print(rows);
         return;
     }
     {
@@ -256,7 +230,7 @@ static void print_objects(ctl_t *c, const eg_field_t *f, size_t nf, const void *
 
 /* CloudFront: choose match-viewer only with redirect-to-https or https-only; and the
  * behaviors that can never match. */
-static void warn_match_viewer(ctl_t *c)
+void egctl_warn_config(ctl_t *c)
 {
     eg_origin_t *os = NULL;
     eg_behavior_t *bs = NULL;
@@ -300,25 +274,25 @@ static int cmd_dist(ctl_t *c, const char *sub)
     if (strcmp(sub, "list") == 0) {
         eg_dist_info_t *all = NULL;
         size_t n = 0;
-        if (need_pos(c, 0, "usage: egctl dist list") || check_opts(c, NULL, 0, none))
+        if (egctl_need_pos(c, 0, "usage: egctl dist list") || egctl_check_opts(c, NULL, 0, none))
             return 1;
         if (eg_db_dist_list(c->db, &all, &n, err, sizeof(err)) < 0)
-            return fail("%s", err);
+            return egctl_fail("%s", err);
         print_objects(c, eg_dist_fields, eg_dist_nfields, all, n, sizeof(*all), 0);
         free(all);
         return 0;
     }
-    if (need_pos(c, 1, "usage: egctl dist add|set|rm ID"))
+    if (egctl_need_pos(c, 1, "usage: egctl dist add|set|rm ID"))
         return 1;
     if (strcmp(sub, "rm") == 0) {
         static const char *const rm_extra[] = {"force", NULL};
-        if (check_opts(c, NULL, 0, rm_extra))
+        if (egctl_check_opts(c, NULL, 0, rm_extra))
             return 1;
-        return eg_db_dist_rm(c->db, c->pos[0], opt(c, "force") != NULL, err, sizeof(err)) < 0
-                   ? fail("%s", err)
+        return eg_db_dist_rm(c->db, c->pos[0], egctl_opt(c, "force") != NULL, err, sizeof(err)) < 0
+                   ? egctl_fail("%s", err)
                    : 0;
     }
-    if (check_opts(c, eg_dist_fields, eg_dist_nfields, none))
+    if (egctl_check_opts(c, eg_dist_fields, eg_dist_nfields, none))
         return 1;
     memset(&d, 0, sizeof(d));
     if (strcmp(sub, "add") == 0) {
@@ -326,12 +300,12 @@ static int cmd_dist(ctl_t *c, const char *sub)
     } else if (strcmp(sub, "set") == 0) {
         r = eg_db_dist_get(c->db, c->pos[0], &d, err, sizeof(err));
         if (r <= 0)
-            return fail("%s", r < 0 ? err : "no such distribution");
+            return egctl_fail("%s", r < 0 ? err : "no such distribution");
     } else {
-        return fail("unknown command: dist %s", sub);
+        return egctl_fail("unknown command: dist %s", sub);
     }
     if (eg_strlcpy(d.id, c->pos[0], sizeof(d.id)) < 0)
-        return fail("distribution id is too long");
+        return egctl_fail("distribution id is too long");
     if (apply_opts(c, eg_dist_fields, eg_dist_nfields, &d))
         return 1;
     if ((r = eg_db_dist_put(c->db, &d, strcmp(sub, "add") == 0, err, sizeof(err))) < 0)
@@ -351,55 +325,55 @@ static int cmd_origin(ctl_t *c, const char *sub)
     if (strcmp(sub, "list") == 0) {
         eg_origin_t *all = NULL;
         size_t n = 0;
-        if (need_pos(c, 0, "usage: egctl origin list") || check_opts(c, NULL, 0, none))
+        if (egctl_need_pos(c, 0, "usage: egctl origin list") || egctl_check_opts(c, NULL, 0, none))
             return 1;
         if (eg_db_origin_list(c->db, c->dist, &all, &n, err, sizeof(err)) < 0)
-            return fail("%s", err);
+            return egctl_fail("%s", err);
         print_objects(c, eg_origin_fields, eg_origin_nfields, all, n, sizeof(*all), 0);
         free(all);
         return 0;
     }
-    if (need_pos(c, 1, "usage: egctl origin add|set|rm ID ..."))
+    if (egctl_need_pos(c, 1, "usage: egctl origin add|set|rm ID ..."))
         return 1;
     if (strcmp(sub, "rm") == 0) {
-        if (check_opts(c, NULL, 0, none))
+        if (egctl_check_opts(c, NULL, 0, none))
             return 1;
-        return eg_db_origin_rm(c->db, c->dist, c->pos[0], err, sizeof(err)) < 0 ? fail("%s", err)
+        return eg_db_origin_rm(c->db, c->dist, c->pos[0], err, sizeof(err)) < 0 ? egctl_fail("%s", err)
                                                                                  : 0;
     }
     create = strcmp(sub, "add") == 0;
     if (!create && strcmp(sub, "set") != 0)
-        return fail("unknown command: origin %s", sub);
-    if (check_opts(c, eg_origin_fields, eg_origin_nfields, create ? none : set_extra))
+        return egctl_fail("unknown command: origin %s", sub);
+    if (egctl_check_opts(c, eg_origin_fields, eg_origin_nfields, create ? none : set_extra))
         return 1;
     memset(&o, 0, sizeof(o));
     if (create) {
         eg_fields_defaults(eg_origin_fields, eg_origin_nfields, &o);
-        if (opt(c, "domain") == NULL)
-            return fail("origin add needs --domain NAME");
+        if (egctl_opt(c, "domain") == NULL)
+            return egctl_fail("origin add needs --domain NAME");
         /* s3 origins always match the viewer; s3-website ones are HTTP only */
-        if (opt(c, "type") && opt(c, "protocol") == NULL) {
-            if (strcmp(opt(c, "type"), "s3") == 0)
+        if (egctl_opt(c, "type") && egctl_opt(c, "protocol") == NULL) {
+            if (strcmp(egctl_opt(c, "type"), "s3") == 0)
                 o.protocol = EG_OPP_MATCH_VIEWER;
         }
     } else {
         r = eg_db_origin_get(c->db, c->dist, c->pos[0], &o, err, sizeof(err));
         if (r < 0)
-            return fail("%s", err);
+            return egctl_fail("%s", err);
         if (r == 0)
-            return fail("no origin %s in distribution %s", c->pos[0], c->dist);
+            return egctl_fail("no origin %s in distribution %s", c->pos[0], c->dist);
     }
     before = o;
     if (eg_strlcpy(o.id, c->pos[0], sizeof(o.id)) < 0)
-        return fail("origin id is too long");
+        return egctl_fail("origin id is too long");
     if (apply_opts(c, eg_origin_fields, eg_origin_nfields, &o))
         return 1;
     if (eg_origin_tls_check_protocols(o.ssl_protocols, err, sizeof(err)) < 0)
-        return fail("origin %s: %s", o.id, err);
+        return egctl_fail("origin %s: %s", o.id, err);
     if ((r = eg_db_origin_put(c->db, c->dist, &o, create, err, sizeof(err))) < 0)
         return write_failed(r, err);
-    warn_match_viewer(c);
-    if (!create && opt(c, "invalidate")) { /* whatever changed: what was asked is done */
+    egctl_warn_config(c);
+    if (!create && egctl_opt(c, "invalidate")) { /* whatever changed: what was asked is done */
         const char *all[] = {"/*"};
         return invalidate_paths(c, all, 1, NULL);
     }
@@ -427,20 +401,20 @@ static int existing_pattern(ctl_t *c, const char *given, char *pattern, size_t l
     if (normalized) {
         r = eg_db_behavior_get(c->db, c->dist, pattern, &b, err, sizeof(err));
         if (r < 0)
-            return fail("%s", err);
+            return egctl_fail("%s", err);
         if (r == 1)
             return 0;
     }
     r = eg_db_behavior_get(c->db, c->dist, given, &b, err, sizeof(err));
     if (r < 0)
-        return fail("%s", err);
+        return egctl_fail("%s", err);
     if (r == 1) {
         if (eg_strlcpy(pattern, given, len) < 0)
-            return fail("path pattern is too long");
+            return egctl_fail("path pattern is too long");
         return 0;
     }
     /* not found either way: the normalizer's reason, or the database's "no behavior" */
-    return normalized ? 0 : fail("%s", nerr);
+    return normalized ? 0 : egctl_fail("%s", nerr);
 }
 
 /* A behavior that forwards what its cache key does not hold is only safe when the origin
@@ -470,80 +444,80 @@ static int cmd_behavior(ctl_t *c, const char *sub)
     if (strcmp(sub, "list") == 0) {
         eg_behavior_t *all = NULL;
         size_t n = 0;
-        if (need_pos(c, 0, "usage: egctl behavior list") || check_opts(c, NULL, 0, none))
+        if (egctl_need_pos(c, 0, "usage: egctl behavior list") || egctl_check_opts(c, NULL, 0, none))
             return 1;
         if (eg_db_behavior_list(c->db, c->dist, &all, &n, err, sizeof(err)) < 0)
-            return fail("%s", err);
+            return egctl_fail("%s", err);
         print_objects(c, eg_behavior_fields, eg_behavior_nfields, all, n, sizeof(*all), 1);
         free(all);
         return 0;
     }
-    if (need_pos(c, 1, "usage: egctl behavior add|set|move|rm PATTERN ..."))
+    if (egctl_need_pos(c, 1, "usage: egctl behavior add|set|move|rm PATTERN ..."))
         return 1;
     if (strcmp(sub, "add") == 0) {
         if (eg_pattern_normalize(c->pos[0], pattern, sizeof(pattern), err, sizeof(err)) < 0)
-            return fail("%s", err);
+            return egctl_fail("%s", err);
     } else if (existing_pattern(c, c->pos[0], pattern, sizeof(pattern))) {
         return 1;
     }
     if (strcmp(sub, "rm") == 0) {
-        if (check_opts(c, NULL, 0, none))
+        if (egctl_check_opts(c, NULL, 0, none))
             return 1;
-        return eg_db_behavior_rm(c->db, c->dist, pattern, err, sizeof(err)) < 0 ? fail("%s", err)
+        return eg_db_behavior_rm(c->db, c->dist, pattern, err, sizeof(err)) < 0 ? egctl_fail("%s", err)
                                                                                : 0;
     }
     if (strcmp(sub, "move") == 0) {
-        const char *to = opt(c, "to");
+        const char *to = egctl_opt(c, "to");
         char *end;
         long v;
-        if (check_opts(c, NULL, 0, move_extra))
+        if (egctl_check_opts(c, NULL, 0, move_extra))
             return 1;
         if (to == NULL)
-            return fail("behavior move needs --to N");
+            return egctl_fail("behavior move needs --to N");
         v = strtol(to, &end, 10);
         if (*to == '\0' || *end || v < 0 || v > 10000)
-            return fail("--to: '%s' is not a position (0 is evaluated first)", to);
+            return egctl_fail("--to: '%s' is not a position (0 is evaluated first)", to);
         if (eg_db_behavior_move(c->db, c->dist, pattern, (int)v, err, sizeof(err)) < 0)
-            return fail("%s", err);
-        warn_match_viewer(c);
+            return egctl_fail("%s", err);
+        egctl_warn_config(c);
         return 0;
     }
     memset(&b, 0, sizeof(b));
     if (strcmp(sub, "add") == 0) {
-        const char *at = opt(c, "at");
+        const char *at = egctl_opt(c, "at");
         long pos = -1;
-        if (check_opts(c, eg_behavior_fields, eg_behavior_nfields, add_extra))
+        if (egctl_check_opts(c, eg_behavior_fields, eg_behavior_nfields, add_extra))
             return 1;
-        if (opt(c, "origin") == NULL)
-            return fail("behavior add needs --origin ID");
+        if (egctl_opt(c, "origin") == NULL)
+            return egctl_fail("behavior add needs --origin ID");
         if (at) {
             char *end;
             pos = strtol(at, &end, 10);
             if (*at == '\0' || *end || pos < 0 || pos > 10000)
-                return fail("--at: '%s' is not a position (0 is evaluated first)", at);
+                return egctl_fail("--at: '%s' is not a position (0 is evaluated first)", at);
         }
         eg_fields_defaults(eg_behavior_fields, eg_behavior_nfields, &b);
         snprintf(b.path_pattern, sizeof(b.path_pattern), "%s", pattern);
         if (apply_opts(c, eg_behavior_fields, eg_behavior_nfields, &b))
             return 1;
         if (eg_db_behavior_add(c->db, c->dist, &b, (int)pos, err, sizeof(err)) < 0)
-            return fail("%s", err);
+            return egctl_fail("%s", err);
     } else if (strcmp(sub, "set") == 0) {
-        if (check_opts(c, eg_behavior_fields, eg_behavior_nfields, none))
+        if (egctl_check_opts(c, eg_behavior_fields, eg_behavior_nfields, none))
             return 1;
         r = eg_db_behavior_get(c->db, c->dist, pattern, &b, err, sizeof(err));
         if (r < 0)
-            return fail("%s", err);
+            return egctl_fail("%s", err);
         if (r == 0)
-            return fail("no behavior with path pattern %s in distribution %s", pattern, c->dist);
+            return egctl_fail("no behavior with path pattern %s in distribution %s", pattern, c->dist);
         if (apply_opts(c, eg_behavior_fields, eg_behavior_nfields, &b))
             return 1;
         if ((r = eg_db_behavior_update(c->db, c->dist, &b, err, sizeof(err))) < 0)
             return write_failed(r, err);
     } else {
-        return fail("unknown command: behavior %s", sub);
+        return egctl_fail("unknown command: behavior %s", sub);
     }
-    warn_match_viewer(c);
+    egctl_warn_config(c);
     warn_unkeyed(&b);
     return 0;
 }
@@ -559,7 +533,7 @@ static int invalidate_paths(ctl_t *c, const char *const *given, size_t n, const 
     for (size_t i = 0; i < n; i++) {
         if (eg_invalidation_path_normalize(given[i], norm[i], sizeof(norm[i]), err,
                                            sizeof(err)) < 0) {
-            fail("%s", err);
+            egctl_fail("%s", err);
             goto out;
         }
         paths[i] = norm[i];
@@ -572,13 +546,15 @@ static int invalidate_paths(ctl_t *c, const char *const *given, size_t n, const 
         ref = refbuf;
     }
     if (eg_db_invalidation_create(c->db, c->dist, paths, n, ref, &id, err, sizeof(err)) < 0) {
-        fail("%s", err);
+        egctl_fail("%s", err);
         goto out;
     }
     if (c->json) {
-        printf("{\"id\":%lld,\"caller_reference\":", id);
-        json_str(ref);
-        printf(",\"status\":\"InProgress\"}\n");
+        json_t *o = json_object();
+        json_object_set_new(o, "id", json_integer(id));
+        json_object_set_new(o, "caller_reference", egctl_json_str(ref));
+        json_object_set_new(o, "status", json_string("InProgress"));
+        egctl_json_print(o);
     } else
         printf("invalidation %lld InProgress (caller reference %s)\n", id, ref);
     rc = 0;
@@ -594,22 +570,21 @@ static int cmd_invalidations(ctl_t *c)
     size_t n = 0;
     char err[512];
     if (eg_db_invalidation_list(c->db, c->dist, 0, &v, &n, err, sizeof(err)) < 0)
-        return fail("%s", err);
+        return egctl_fail("%s", err);
     if (c->json) {
-        putchar('[');
+        json_t *rows = json_array();
         for (size_t i = 0; i < n; i++) {
-            printf("%s{\"id\":%lld,\"caller_reference\":", i ? ",\n " : "", v[i].id);
-            json_str(v[i].caller_reference);
-            printf(",\"status\":\"%s\",\"created_at\":%lld,\"paths\":[", v[i].status,
-                   v[i].created_at);
-            for (size_t j = 0; j < v[i].n_paths; j++) {
-                if (j)
-                    putchar(',');
-                json_str(v[i].paths[j]);
-            }
-            printf("]}");
+            json_t *o = json_object(), *paths = json_array();
+            json_object_set_new(o, "id", json_integer(v[i].id));
+            json_object_set_new(o, "caller_reference", egctl_json_str(v[i].caller_reference));
+            json_object_set_new(o, "status", egctl_json_str(v[i].status));
+            json_object_set_new(o, "created_at", json_integer(v[i].created_at));
+            for (size_t j = 0; j < v[i].n_paths; j++)
+                json_array_append_new(paths, egctl_json_str(v[i].paths[j]));
+            json_object_set_new(o, "paths", paths);
+            json_array_append_new(rows, o);
         }
-        puts("]");
+        egctl_json_print(rows);
     } else {
         printf("%-6s  %-11s  %-30s  %s\n", "ID", "STATUS", "CALLER-REFERENCE", "PATHS");
         for (size_t i = 0; i < n; i++) {
@@ -664,7 +639,7 @@ static int read_line(int tty, const char *prompt, char **line)
     *line = NULL;
     if (tty) {
         if (tcgetattr(STDIN_FILENO, &saved_tty) < 0)
-            return fail("cannot read the terminal's settings: %s", strerror(errno));
+            return egctl_fail("cannot read the terminal's settings: %s", strerror(errno));
         for (size_t i = 0; i < EG_ARRAY_LEN(sigs); i++)
             signal(sigs[i], tty_signal);
         quiet = saved_tty;
@@ -673,13 +648,13 @@ static int read_line(int tty, const char *prompt, char **line)
         fputs(prompt, stderr);
         fflush(stderr);
         if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) < 0)
-            return fail("cannot turn the terminal's echo off: %s", strerror(errno));
+            return egctl_fail("cannot turn the terminal's echo off: %s", strerror(errno));
         tty_quiet = 1;
     }
     n = getline(line, &cap, stdin);
     tty_restore();
     if (n < 0) {
-        fail("no password on standard input (give it as one line)");
+        egctl_fail("no password on standard input (give it as one line)");
         goto out;
     }
     if (n > 0 && (*line)[n - 1] == '\n')
@@ -687,7 +662,7 @@ static int read_line(int tty, const char *prompt, char **line)
     if (n > 0 && (*line)[n - 1] == '\r')
         (*line)[--n] = '\0';
     if ((size_t)n != strlen(*line)) {
-        fail("the password holds a NUL byte");
+        egctl_fail("the password holds a NUL byte");
         goto out;
     }
     rc = 0;
@@ -723,7 +698,7 @@ static int new_password(char **password)
     }
     return 0;
 refused:
-    fail("%s; nothing was changed", err);
+    egctl_fail("%s; nothing was changed", err);
 fail:
     line_free(again);
     line_free(*password);
@@ -736,23 +711,20 @@ static int cmd_user(ctl_t *c, const char *sub)
     static const char *const none[] = {NULL};
     char err[512], hash[EG_AUTH_HASH_MAX], *password = NULL;
     int r, create;
-    if (check_opts(c, NULL, 0, none))
+    if (egctl_check_opts(c, NULL, 0, none))
         return 1;
     if (strcmp(sub, "list") == 0) {
         char(*names)[EG_USER_MAX] = NULL;
         size_t n = 0;
-        if (need_pos(c, 0, "usage: egctl user list"))
+        if (egctl_need_pos(c, 0, "usage: egctl user list"))
             return 1;
         if (eg_db_user_list(c->db, &names, &n, err, sizeof(err)) < 0)
-            return fail("%s", err);
+            return egctl_fail("%s", err);
         if (c->json) {
-            putchar('[');
-            for (size_t i = 0; i < n; i++) {
-                if (i)
-                    putchar(',');
-                json_str(names[i]);
-            }
-            puts("]");
+            json_t *rows = json_array();
+            for (size_t i = 0; i < n; i++)
+                json_array_append_new(rows, egctl_json_str(names[i]));
+            egctl_json_print(rows);
         } else {
             for (size_t i = 0; i < n; i++)
                 puts(names[i]);
@@ -760,30 +732,30 @@ static int cmd_user(ctl_t *c, const char *sub)
         free(names);
         return 0;
     }
-    if (need_pos(c, 1, "usage: egctl user add|passwd|rm NAME"))
+    if (egctl_need_pos(c, 1, "usage: egctl user add|passwd|rm NAME"))
         return 1;
     if (strcmp(sub, "rm") == 0)
-        return eg_db_user_rm(c->db, c->pos[0], err, sizeof(err)) < 0 ? fail("%s", err) : 0;
+        return eg_db_user_rm(c->db, c->pos[0], err, sizeof(err)) < 0 ? egctl_fail("%s", err) : 0;
     create = strcmp(sub, "add") == 0;
     if (!create && strcmp(sub, "passwd") != 0)
-        return fail("unknown command: user %s", sub);
+        return egctl_fail("unknown command: user %s", sub);
     /* before the password is asked for: a typo in the name is told at once */
     r = eg_db_user_get(c->db, c->pos[0], hash, sizeof(hash), err, sizeof(err));
     if (r < 0)
-        return fail("%s", err);
+        return egctl_fail("%s", err);
     if (create && r == 1)
-        return fail("user %s already exists (egctl user passwd %s changes the password)", c->pos[0],
+        return egctl_fail("user %s already exists (egctl user passwd %s changes the password)", c->pos[0],
                     c->pos[0]);
     if (!create && r == 0)
-        return fail("no user %s (egctl user list shows them)", c->pos[0]);
+        return egctl_fail("no user %s (egctl user list shows them)", c->pos[0]);
     if (new_password(&password))
         return 1;
     r = eg_auth_hash(password, hash, sizeof(hash), err, sizeof(err));
     line_free(password);
     if (r < 0)
-        return fail("%s", err);
+        return egctl_fail("%s", err);
     if (eg_db_user_put(c->db, c->pos[0], hash, create, err, sizeof(err)) < 0)
-        return fail("%s", err);
+        return egctl_fail("%s", err);
     return 0;
 }
 
@@ -800,40 +772,38 @@ static void iso_time(long long at, char *buf, size_t len)
 static int cmd_audit(ctl_t *c)
 {
     static const char *const extra[] = {"limit", NULL};
-    const char *lim = opt(c, "limit");
+    const char *lim = egctl_opt(c, "limit");
     eg_audit_t *v = NULL;
     size_t n = 0, w[5] = {4, 5, 12, 6, 6};
     char err[512], when[32];
     long limit = 50;
-    if (check_opts(c, NULL, 0, extra) || need_pos(c, 0, "usage: egctl audit [--limit N]"))
+    if (egctl_check_opts(c, NULL, 0, extra) || egctl_need_pos(c, 0, "usage: egctl audit [--limit N]"))
         return 1;
     if (lim) {
         char *end;
         limit = strtol(lim, &end, 10);
         if (*lim == '\0' || *end || limit < 1 || limit > 100000)
-            return fail("--limit: '%s' is not a number of rows from 1 to 100000", lim);
+            return egctl_fail("--limit: '%s' is not a number of rows from 1 to 100000", lim);
     }
     if (eg_db_audit_list(c->db, c->dist_given ? c->dist : NULL, (int)limit, &v, &n, err,
                          sizeof(err)) < 0)
-        return fail("%s", err);
+        return egctl_fail("%s", err);
     if (c->json) {
-        putchar('[');
+        json_t *rows = json_array();
         for (size_t i = 0; i < n; i++) {
+            json_t *o = json_object();
             iso_time(v[i].at, when, sizeof(when));
-            printf("%s{\"id\":%lld,\"time\":\"%s\",\"at\":%lld,\"actor\":", i ? ",\n " : "",
-                   v[i].id, when, v[i].at);
-            json_str(v[i].actor);
-            fputs(",\"dist\":", stdout);
-            json_str(v[i].dist_id);
-            fputs(",\"action\":", stdout);
-            json_str(v[i].action);
-            fputs(",\"object\":", stdout);
-            json_str(v[i].object);
-            fputs(",\"detail\":", stdout);
-            json_str(v[i].detail);
-            putchar('}');
+            json_object_set_new(o, "id", json_integer(v[i].id));
+            json_object_set_new(o, "time", json_string(when));
+            json_object_set_new(o, "at", json_integer(v[i].at));
+            json_object_set_new(o, "actor", egctl_json_str(v[i].actor));
+            json_object_set_new(o, "dist", egctl_json_str(v[i].dist_id));
+            json_object_set_new(o, "action", egctl_json_str(v[i].action));
+            json_object_set_new(o, "object", egctl_json_str(v[i].object));
+            json_object_set_new(o, "detail", egctl_json_str(v[i].detail));
+            json_array_append_new(rows, o);
         }
-        puts("]");
+        egctl_json_print(rows);
         free(v);
         return 0;
     }
@@ -878,22 +848,22 @@ static int cmd_try(ctl_t *c)
     const char *why = NULL;
     char err[512], line[EG_URI_MAX + 1024];
     int rc = 1;
-    if (check_opts(c, NULL, 0, extra) ||
-        need_pos(c, 2, "usage: egctl try METHOD URL|PATH [--https] [--http10]"))
+    if (egctl_check_opts(c, NULL, 0, extra) ||
+        egctl_need_pos(c, 2, "usage: egctl try METHOD URL|PATH [--https] [--http10]"))
         return 1;
     if (eg_db_config_load(c->db, &cfg, err, sizeof(err)) < 0)
-        return fail("%s", err);
+        return egctl_fail("%s", err);
     for (size_t i = 0; i < cfg->n_dists; i++)
         if (strcmp(cfg->dists[i].info.id, c->dist) == 0)
             d = &cfg->dists[i];
     if (d == NULL) {
         eg_config_free(cfg);
-        return fail("no distribution %s (egctl dist list shows them)", c->dist);
+        return egctl_fail("no distribution %s (egctl dist list shows them)", c->dist);
     }
-    if (eg_policy_try(cfg, d, c->pos[0], opt(c, "https") != NULL, opt(c, "http10") != NULL,
+    if (eg_policy_try(cfg, d, c->pos[0], egctl_opt(c, "https") != NULL, egctl_opt(c, "http10") != NULL,
                       c->pos[1], &t, &why) < 0) {
         eg_config_free(cfg);
-        return fail("%s", why);
+        return egctl_fail("%s", why);
     }
     if (t.refused)
         snprintf(line, sizeof(line), "400 the request target is refused (%s)",
@@ -909,29 +879,25 @@ static int cmd_try(ctl_t *c)
     else
         snprintf(line, sizeof(line), "no answer");
     if (c->json) {
-        printf("{\"request\":");
+        json_t *o = json_object();
         snprintf(err, sizeof(err), "%s %s://%s", t.method, t.https ? "https" : "http", t.host);
-        json_str(err);
-        printf(",\"target\":");
-        json_str(t.target);
-        printf(",\"http_version\":\"%s\",\"behavior\":", t.http10 ? "HTTP/1.0" : "HTTP/1.1");
-        if (t.d.behavior)
-            json_str(t.d.behavior->path_pattern);
-        else
-            printf("null");
-        printf(",\"status\":%d,\"answer\":", t.refused ? 400 : t.d.status);
-        json_str(line);
+        json_object_set_new(o, "request", egctl_json_str(err));
+        json_object_set_new(o, "target", egctl_json_str(t.target));
+        json_object_set_new(o, "http_version", json_string(t.http10 ? "HTTP/1.0" : "HTTP/1.1"));
+        json_object_set_new(o, "behavior",
+                            t.d.behavior ? egctl_json_str(t.d.behavior->path_pattern)
+                                         : json_null());
+        json_object_set_new(o, "status", json_integer(t.refused ? 400 : t.d.status));
+        json_object_set_new(o, "answer", egctl_json_str(line));
         if (!t.refused && t.d.status == 0 && t.d.origin) {
-            printf(",\"origin\":");
-            json_str(t.d.origin->id);
-            printf(",\"origin_scheme\":\"%s\",\"origin_port\":%d",
-                   t.d.origin_https ? "https" : "http", t.d.origin_port);
+            json_object_set_new(o, "origin", egctl_json_str(t.d.origin->id));
+            json_object_set_new(o, "origin_scheme",
+                                json_string(t.d.origin_https ? "https" : "http"));
+            json_object_set_new(o, "origin_port", json_integer(t.d.origin_port));
         }
-        if (!t.refused && t.d.status >= 300 && t.d.status < 400) {
-            printf(",\"location\":");
-            json_str(t.location);
-        }
-        printf("}\n");
+        if (!t.refused && t.d.status >= 300 && t.d.status < 400)
+            json_object_set_new(o, "location", egctl_json_str(t.location));
+        egctl_json_print(o);
     } else {
         printf("request   %s %s://%s%s %s\n", t.method, t.https ? "https" : "http", t.host,
                t.target, t.http10 ? "HTTP/1.0" : "HTTP/1.1");
@@ -950,25 +916,27 @@ static int cmd_init(ctl_t *c)
     char err[512];
     int r = eg_db_dist_get(c->db, EG_DEFAULT_DIST, &d, err, sizeof(err));
     if (r < 0)
-        return fail("%s", err);
+        return egctl_fail("%s", err);
     if (r == 0) {
         memset(&d, 0, sizeof(d));
         eg_fields_defaults(eg_dist_fields, eg_dist_nfields, &d);
         snprintf(d.id, sizeof(d.id), "%s", EG_DEFAULT_DIST);
         snprintf(d.comment, sizeof(d.comment), "answers every Host no other distribution claims");
         if (eg_db_dist_put(c->db, &d, 1, err, sizeof(err)) < 0)
-            return fail("%s", err);
+            return egctl_fail("%s", err);
     }
     printf("database %s ready (schema version %d)\n", c->db_path, eg_db_schema_version(c->db));
     return 0;
 }
 
 /* Whether the command changes the database (an unknown one is refused by its handler). */
-static int writes(const char *cmd, const char *sub)
+static int writes(ctl_t *c, const char *cmd, const char *sub)
 {
     static const char *const subs[] = {"add", "set", "rm", "move", "passwd"};
     if (strcmp(cmd, "init") == 0 || strcmp(cmd, "invalidate") == 0)
         return 1;
+    if (strcmp(cmd, "import") == 0)
+        return egctl_opt(c, "dry-run") == NULL;
     for (size_t i = 0; sub && i < EG_ARRAY_LEN(subs); i++)
         if (strcmp(sub, subs[i]) == 0)
             return 1;
@@ -1000,9 +968,10 @@ int main(int argc, char **argv)
         if (strcmp(a, "--json") == 0) {
             c.json = 1;
         } else if (strcmp(a, "--invalidate") == 0 || strcmp(a, "--force") == 0 ||
-                   strcmp(a, "--https") == 0 || strcmp(a, "--http10") == 0) {
+                   strcmp(a, "--https") == 0 || strcmp(a, "--http10") == 0 ||
+                   strcmp(a, "--dry-run") == 0 || strcmp(a, "--strict") == 0) {
             if (c.nopts == MAX_ARGS)
-                return fail("too many options");
+                return egctl_fail("too many options");
             c.names[c.nopts] = a + 2; /* flags: no value follows */
             c.values[c.nopts++] = "1";
         } else if (strncmp(a, "--", 2) == 0 && a[2]) {
@@ -1015,7 +984,7 @@ int main(int argc, char **argv)
                 val = eq + 1;
             } else {
                 if (i + 1 >= argc)
-                    return fail("--%s needs a value", name);
+                    return egctl_fail("--%s needs a value", name);
                 val = argv[++i];
             }
             if (strcmp(name, "db") == 0)
@@ -1025,7 +994,7 @@ int main(int argc, char **argv)
                 c.dist_given = 1;
             } else {
                 if (c.nopts == MAX_ARGS)
-                    return fail("too many options");
+                    return egctl_fail("too many options");
                 c.names[c.nopts] = name;
                 c.values[c.nopts++] = val;
             }
@@ -1036,7 +1005,7 @@ int main(int argc, char **argv)
             sub = a;
         } else {
             if (c.npos == MAX_ARGS)
-                return fail("too many arguments");
+                return egctl_fail("too many arguments");
             c.pos[c.npos++] = a;
         }
     }
@@ -1047,21 +1016,27 @@ int main(int argc, char **argv)
     if ((strcmp(cmd, "dist") == 0 || strcmp(cmd, "origin") == 0 ||
          strcmp(cmd, "behavior") == 0) &&
         sub == NULL)
-        return fail("usage: egctl %s add|set|list|rm ...", cmd);
+        return egctl_fail("usage: egctl %s add|set|list|rm ...", cmd);
     if (strcmp(cmd, "user") == 0 && sub == NULL)
-        return fail("usage: egctl user add|passwd|list|rm ...");
+        return egctl_fail("usage: egctl user add|passwd|list|rm ...");
     if (strcmp(cmd, "init") && strcmp(cmd, "dist") && strcmp(cmd, "origin") &&
         strcmp(cmd, "behavior") && strcmp(cmd, "invalidate") && strcmp(cmd, "invalidations") &&
-        strcmp(cmd, "user") && strcmp(cmd, "audit") && strcmp(cmd, "try"))
-        return fail("unknown command '%s' (egctl --help lists them)", cmd);
-    if (eg_db_open(c.db_path, strcmp(cmd, "init") == 0 ? EG_DB_CREATE : 0, &c.db, err,
-                   sizeof(err)) < 0)
-        return fail("%s", err);
+        strcmp(cmd, "user") && strcmp(cmd, "audit") && strcmp(cmd, "try") &&
+        strcmp(cmd, "export") && strcmp(cmd, "import"))
+        return egctl_fail("unknown command '%s' (egctl --help lists them)", cmd);
+    eg_conf_init();
+    /* init, and an import (into a database that may not exist yet), create the file */
+    if (eg_db_open(c.db_path,
+                   strcmp(cmd, "init") == 0 || (strcmp(cmd, "import") == 0 && writes(&c, cmd, sub))
+                       ? EG_DB_CREATE
+                       : 0,
+                   &c.db, err, sizeof(err)) < 0)
+        return egctl_fail("%s", err);
     /* a read-only database can be listed; a change to it is refused before anything is
      * read or checked, with the reason, rather than by SQLite half way through */
-    if (writes(cmd, sub) && eg_db_writable(c.db, err, sizeof(err)) < 0) {
+    if (writes(&c, cmd, sub) && eg_db_writable(c.db, err, sizeof(err)) < 0) {
         eg_db_close(c.db);
-        return fail("%s", err);
+        return egctl_fail("%s", err);
     }
     set_actor(&c);
     if (strcmp(cmd, "init") == 0)
@@ -1074,18 +1049,22 @@ int main(int argc, char **argv)
         rc = cmd_behavior(&c, sub);
     else if (strcmp(cmd, "invalidate") == 0) {
         static const char *const extra[] = {"caller-reference", NULL};
-        if (check_opts(&c, NULL, 0, extra))
+        if (egctl_check_opts(&c, NULL, 0, extra))
             rc = 1;
         else if (c.npos == 0)
-            rc = fail("usage: egctl invalidate PATH... (e.g. /images/* or /index.html)");
+            rc = egctl_fail("usage: egctl invalidate PATH... (e.g. /images/* or /index.html)");
         else
-            rc = invalidate_paths(&c, c.pos, (size_t)c.npos, opt(&c, "caller-reference"));
+            rc = invalidate_paths(&c, c.pos, (size_t)c.npos, egctl_opt(&c, "caller-reference"));
     } else if (strcmp(cmd, "user") == 0)
         rc = cmd_user(&c, sub);
     else if (strcmp(cmd, "audit") == 0)
         rc = cmd_audit(&c);
     else if (strcmp(cmd, "try") == 0)
         rc = cmd_try(&c);
+    else if (strcmp(cmd, "export") == 0)
+        rc = egctl_export(&c);
+    else if (strcmp(cmd, "import") == 0)
+        rc = egctl_import(&c);
     else
         rc = cmd_invalidations(&c);
     eg_db_close(c.db);
