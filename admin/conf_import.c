@@ -26,6 +26,32 @@ static int parse_field(eg_crd_t *r, const eg_cnode_t *where, const eg_field_t *t
     return 0;
 }
 
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+int conf_aliases(eg_crd_t *r, const eg_cnode_t *where, eg_dist_info_t *info, const char *list)
+{
+    char err[512], norm[sizeof(info->aliases)], *names[EG_NAME_MAX];
+    size_t n = 0, used = 0;
+    if (eg_aliases_normalize(list, norm, sizeof(norm), err, sizeof(err)) < 0) {
+        eg_cn_msg(r->m, EG_CONF_ERROR, where, r->xml, "%s", err);
+        r->errors++;
+        return -1;
+    }
+    /* in the order the database keeps them, so that importing a file twice changes nothing */
+    for (char *save = NULL, *a = strtok_r(norm, ",", &save); a && n < EG_ARRAY_LEN(names);
+         a = strtok_r(NULL, ",", &save))
+        names[n++] = a;
+    qsort(names, n, sizeof(*names), cmp_names);
+    info->aliases[0] = '\0';
+    for (size_t i = 0; i < n; i++)
+        used += (size_t)snprintf(info->aliases + used, sizeof(info->aliases) - used, "%s%s",
+                                 i ? "," : "", names[i]);
+    return 0;
+}
+
 /* A string member checked by the settings table; absent: the object keeps its default. */
 static int str_field(eg_crd_t *r, const eg_cnode_t *obj, const char *member, int required,
                      const eg_field_t *table, size_t n, const char *field, void *out)
@@ -354,8 +380,7 @@ int eg_conf_import_2020(const eg_cnode_t *cfg, int xml, eg_dist_t *out, eg_conf_
                 eg_buf_printf(&list, "%s%s", i ? "," : "", a);
         }
         if (list.len)
-            parse_field(&r, eg_cn_get(cfg, "Aliases"), eg_dist_fields, eg_dist_nfields,
-                        "aliases", &out->info, list.data);
+            conf_aliases(&r, eg_cn_get(cfg, "Aliases"), &out->info, list.data);
         eg_buf_free(&list);
     }
     free(items);

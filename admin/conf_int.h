@@ -115,6 +115,10 @@ int eg_crd_list(eg_crd_t *r, const eg_cnode_t *obj, const char *name, int requir
 /* A list item that must be a string (CNAME, Method, Name ...) */
 int eg_crd_item_str(eg_crd_t *r, const eg_cnode_t *item, char *out, size_t len);
 
+/* The alias list of a file (comma-joined) into info, normalized and checked as egctl does;
+ * -1 with an ERROR at where. (conf_import.c) */
+int conf_aliases(eg_crd_t *r, const eg_cnode_t *where, eg_dist_info_t *info, const char *list);
+
 /* --- conf_xml.c, conf_json.c ------------------------------------------------------ */
 
 /* Parse into doc; -1 with an ERROR message (line and what) when the bytes are not a

@@ -149,8 +149,7 @@ int eg_conf_import_2010(const eg_cnode_t *cfg, eg_dist_t *out, eg_conf_msgs_t *m
         eg_buf_printf(&aliases, "%s%s", aliases.len ? "," : "", k->text);
     }
     if (aliases.len)
-        field(&r, eg_cn_get(cfg, "CNAME"), eg_dist_fields, eg_dist_nfields, "aliases",
-              &out->info, aliases.data);
+        conf_aliases(&r, eg_cn_get(cfg, "CNAME"), &out->info, aliases.data);
     eg_buf_free(&aliases);
     {
         char comment[EG_NAME_MAX * 2];
