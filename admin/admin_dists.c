@@ -260,6 +260,7 @@ void eg_admin_general(eg_admin_t *a, const char *id)
         eg_admin_notice(a);
     }
     dist_form(a, 0, &d, errs, top);
+    eg_admin_conf_section(a, id);
     recent_changes(a, id);
     eg_admin_page_end(a);
     eg_admin_errs_free(errs, NF);

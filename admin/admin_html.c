@@ -130,6 +130,7 @@ void eg_admin_notice(eg_admin_t *a)
         {"invalidated", "Invalidation created. Objects leave the cache within a second."},
         {"enabled", "The distribution is enabled."},
         {"disabled", "The distribution is disabled: it answers 403 to every viewer."},
+        {"imported", "The file is imported. The gateway applies it within a second."},
         {"first-origin", "Now create the distribution's first origin: its default behavior "
                          "(*) targets it."},
     };

@@ -11,6 +11,7 @@
 
 #include "edgegate/admin.h"
 #include "edgegate/common.h"
+#include "edgegate/conf.h"
 #include "edgegate/worker.h"
 
 static void usage(FILE *f)
@@ -69,6 +70,10 @@ static int read_request(eg_admin_t *a, param_fn param, void *ctx, const char *bo
     if (query && eg_web_form_parse(query, strlen(query), 64, &a->query) < 0)
         return 400;
     if (strcmp(a->method, "POST") == 0) {
+        /* an upload (a configuration file) comes as multipart/form-data; its fields, the CSRF
+         * token among them, are read as a urlencoded form's */
+        if (ctype && strncasecmp(ctype, "multipart/form-data", 19) == 0)
+            return eg_web_multipart_parse(ctype, body, blen, 16, &a->form) < 0 ? 400 : 0;
         if (ctype == NULL || strncasecmp(ctype, "application/x-www-form-urlencoded", 33) != 0)
             return 415;
         if (eg_web_form_parse(body, blen, 4096, &a->form) < 0)
@@ -107,7 +112,7 @@ static void serve(eg_db_t *db, param_fn param, void *ctx, const char *body, size
     if (bad)
         eg_admin_fail(&a, bad, "Request refused",
                       bad == 413   ? "The form is larger than the console accepts."
-                      : bad == 415 ? "Forms must be sent as application/x-www-form-urlencoded."
+                      : bad == 415 ? "Forms must be sent as application/x-www-form-urlencoded (or multipart/form-data for an upload)."
                                    : "The request's query or form is malformed.");
     else
         eg_admin_handle(&a);
@@ -163,6 +168,7 @@ int main(int argc, char **argv)
 
     if (rc >= 0)
         return rc;
+    eg_conf_init();
     if (eg_db_open(args.db_path, 0, &db, err, sizeof(err)) < 0) {
         fprintf(stderr, "edgegate-admin: %s\n", err);
         return 1;

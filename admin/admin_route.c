@@ -153,6 +153,11 @@ void eg_admin_handle(eg_admin_t *a)
         eg_admin_dist_new(a);
     } else if (n == 2 || (n == 3 && is(s[2], "general"))) {
         eg_admin_general(a, s[1]); /* a distribution called "new": .../new/general */
+    } else if (n == 3 && (is(s[2], "export.xml") || is(s[2], "export.json")) && get) {
+        eg_admin_export(a, s[1], is(s[2], "export.xml") ? 0 : 1);
+    } else if ((n == 3 && is(s[2], "import")) ||
+               (n == 4 && is(s[2], "import") && is(s[3], "apply"))) {
+        eg_admin_import(a, s[1], n == 4);
     } else if (n == 3 && (is(s[2], "enable") || is(s[2], "delete"))) {
         eg_admin_dist_action(a, s[1], s[2]);
     } else if (is(s[2], "origins") && n == 3) {

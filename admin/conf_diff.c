@@ -142,3 +142,24 @@ size_t eg_conf_diff(const eg_dist_t *cur, const eg_dist_t *next, eg_buf_t *out)
     return diff_info(cur, next, out) + diff_origins(cur, next, out) +
            diff_behaviors(cur, next, out);
 }
+
+const char *eg_conf_kind_name(int kind)
+{
+    static const char *const names[] = {"CloudFront 2020-05-31 XML", "CloudFront 2010-11-01 XML",
+                                        "CloudFront JSON"};
+    return kind >= 0 && kind <= EG_CONF_KIND_JSON ? names[kind] : "?";
+}
+
+void eg_conf_summary(const char *source, int kind, const char *diff, size_t changes,
+                     eg_buf_t *out)
+{
+    eg_buf_printf(out, "from %s (%s): %zu change%s", source, eg_conf_kind_name(kind), changes,
+                  changes == 1 ? "" : "s");
+    for (const char *line = diff; changes && line && *line;) {
+        const char *nl = strchr(line, '\n');
+        size_t n = nl ? (size_t)(nl - line) : strlen(line);
+        eg_buf_adds(out, line == diff ? ": " : "; ");
+        eg_buf_add(out, line, n);
+        line += n + (nl != NULL);
+    }
+}

@@ -10,9 +10,6 @@
 #include "edgegate/conf.h"
 #include "egctl.h"
 
-static const char *const kind_names[] = {"CloudFront 2020-05-31 XML", "CloudFront 2010-11-01 XML",
-                                         "CloudFront JSON"};
-
 /* Messages on stderr, each "egctl: error: WHERE: WHAT". */
 static void print_msgs(const eg_conf_msgs_t *m)
 {
@@ -113,21 +110,6 @@ out:
     return rc;
 }
 
-/* The audit's detail: where it came from and the changes, one line. */
-static void summary_of(const char *path, int kind, const char *diff, size_t changes,
-                       eg_buf_t *out)
-{
-    eg_buf_printf(out, "from %s (%s): %zu change%s", strcmp(path, "-") ? path : "stdin",
-                  kind_names[kind], changes, changes == 1 ? "" : "s");
-    for (const char *line = diff; changes && *line;) {
-        const char *nl = strchr(line, '\n');
-        size_t n = nl ? (size_t)(nl - line) : strlen(line);
-        eg_buf_adds(out, line == diff ? ": " : "; ");
-        eg_buf_add(out, line, n);
-        line += n + (nl != NULL);
-    }
-}
-
 int egctl_import(ctl_t *c)
 {
     static const char *const extra[] = {"dry-run", "strict", NULL};
@@ -170,11 +152,12 @@ int egctl_import(ctl_t *c)
         fputs(diff.data, stdout);
     if (dry) {
         printf("%s (%s) into distribution %s: %zu change%s; dry run, nothing was written\n",
-               c->pos[0], kind_names[kind], c->dist, changes, changes == 1 ? "" : "s");
+               c->pos[0], eg_conf_kind_name(kind), c->dist, changes, changes == 1 ? "" : "s");
         rc = 0;
         goto out;
     }
-    summary_of(c->pos[0], kind, diff.data ? diff.data : "", changes, &summary);
+    eg_conf_summary(strcmp(c->pos[0], "-") ? c->pos[0] : "stdin", kind, diff.data, changes,
+                    &summary);
     r = eg_db_dist_replace(c->db, &d, &cur, summary.data, err, sizeof(err));
     if (r == EG_DB_CONFLICT) {
         egctl_fail("%s; run the command again", err);
@@ -184,7 +167,7 @@ int egctl_import(ctl_t *c)
         egctl_fail("%s; nothing was imported", err);
         goto out;
     }
-    printf("imported %s (%s) into distribution %s: %zu change%s\n", c->pos[0], kind_names[kind],
+    printf("imported %s (%s) into distribution %s: %zu change%s\n", c->pos[0], eg_conf_kind_name(kind),
            c->dist, changes, changes == 1 ? "" : "s");
     egctl_warn_config(c);
     rc = 0;

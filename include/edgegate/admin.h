@@ -116,6 +116,13 @@ int eg_admin_session(eg_admin_t *a);
 /* Whether a POST carries the session's CSRF token. */
 int eg_admin_csrf_ok(eg_admin_t *a);
 
+/* admin_conf.c: the configuration file. export: fmt is eg_conf_format_t (download);
+ * import: the upload's preview (apply 0) or its application (apply 1); the section of the
+ * General tab that offers both. */
+void eg_admin_export(eg_admin_t *a, const char *id, int fmt);
+void eg_admin_import(eg_admin_t *a, const char *id, int apply);
+void eg_admin_conf_section(eg_admin_t *a, const char *id);
+
 void eg_admin_dists(eg_admin_t *a);                                         /* GET /distributions */
 void eg_admin_dist_new(eg_admin_t *a);                                      /* /distributions/new */
 void eg_admin_dist_action(eg_admin_t *a, const char *id, const char *what); /* enable, delete */

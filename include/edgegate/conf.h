@@ -83,6 +83,13 @@ int eg_conf_write(const eg_dist_t *d, int fmt, eg_buf_t *out, eg_conf_msgs_t *ms
  * Returns the number of lines (0: nothing would change). */
 size_t eg_conf_diff(const eg_dist_t *cur, const eg_dist_t *next, eg_buf_t *out);
 
+/* "CloudFront 2020-05-31 XML", "CloudFront 2010-11-01 XML", "CloudFront JSON". */
+const char *eg_conf_kind_name(int kind);
+/* The one-line record of an import, for the audit: "from SOURCE (KIND): N changes: line;
+ * line; ..." (diff as eg_conf_diff wrote it). Appended to out. */
+void eg_conf_summary(const char *source, int kind, const char *diff, size_t changes,
+                     eg_buf_t *out);
+
 /* A short digest of the distribution's settings (its 2020-05-31 XML export), hex: the JSON
  * export's ETag, and what the console's import preview carries so that applying it is
  * refused when the distribution changed after the preview. */

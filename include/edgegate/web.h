@@ -24,6 +24,13 @@ typedef struct {
  * there are more than max pairs. */
 int eg_web_form_parse(const char *s, size_t len, size_t max, eg_web_kvs_t *out);
 void eg_web_kvs_free(eg_web_kvs_t *kv);
+/* Decodes a multipart/form-data body (the console's file upload; gateway/multipart.c): each
+ * part's name (Content-Disposition: form-data; name="...") and its bytes as the value, so its
+ * fields read as a urlencoded form's. content_type must name a boundary (1 to 70 of RFC
+ * 2046's characters). -1 (and nothing kept) when anything is malformed: no boundary, a part
+ * without a name, no closing delimiter, a NUL byte in a value, more than max parts. */
+int eg_web_multipart_parse(const char *content_type, const char *body, size_t len, size_t max,
+                           eg_web_kvs_t *out);
 /* The first value of name, or NULL. */
 const char *eg_web_get(const eg_web_kvs_t *kv, const char *name);
 /* The value of cookie name in a Cookie header ("a=1; b=2"), copied into out; 1 found, 0 not
