@@ -650,6 +650,53 @@ def a_post_without_the_csrf_token_changes_nothing(env):
     assert path_of(d) == "/signin"
 
 
+@console_test(90)
+def a_configuration_file_is_exported_and_an_upload_is_previewed_then_applied(env):
+    """The General tab's Configuration file: the seed 002 example (2010-11-01 XML, HTTPS
+    only) uploaded with the file input, previewed, applied; the gateway then refuses HTTP."""
+    port, _ = nginx_origin(env)
+    env.egctl("origin", "add", "web", "--domain", "127.0.0.1", "--http-port", str(port))
+    gw = console(env)
+    assert viewer(gw, "/page").status == 200
+    d = browser(env)
+    sign_in(d, gw)
+    open_tab(d, gw, "default", "General")
+    links = [a.get_attribute("href") for a in d.find_elements(By.CSS_SELECTOR, "a[download]")]
+    assert links == [gw.url + "/distributions/default/export.xml",
+                     gw.url + "/distributions/default/export.json"], links
+    seed = env.path("seed002.xml")
+    with open(seed, "w") as f:
+        f.write('<DistributionConfig xmlns="http://cloudfront.amazonaws.com/doc/2010-11-01/">\n'
+                "<CustomOrigin><DNSName>127.0.0.1</DNSName><HTTPPort>%d</HTTPPort>"
+                "<OriginProtocolPolicy>http-only</OriginProtocolPolicy></CustomOrigin>\n"
+                "<CallerReference>20120229090000</CallerReference>\n"
+                "<Comment>My comments</Comment>\n<Enabled>true</Enabled>\n"
+                "<Logging>\n<Bucket>myawslogbucket.s3.amazonaws.com</Bucket>\n"
+                "<Prefix>myprefix/</Prefix>\n</Logging>\n"
+                "<RequiredProtocols>\n<Protocol>https</Protocol>\n</RequiredProtocols>\n"
+                "</DistributionConfig>" % port)
+    by_id(d, "conf-file").send_keys(seed)
+    navigate(d, button(d, "Preview import"))
+    body = d.find_element(By.TAG_NAME, "main").text
+    assert "CloudFront 2010-11-01 XML" in body, body
+    assert "/DistributionConfig/Logging" in body and "Ignored" in body, body
+    assert "origin Custom-127.0.0.1: added" in body and "origin web: removed" in body, body
+    assert "behavior *: changed:" in body and "viewer-protocol: allow-all -> https-only" in body
+    shot(d, "import-preview")
+    assert viewer(gw, "/page").status == 200, "nothing is written before Apply"
+    navigate(d, button(d, "Apply these changes"))
+    assert path_of(d) == "/distributions/default/general", d.current_url
+    assert notice(d).startswith("The file is imported"), notice(d)
+    until_status(gw, "/page", 403)
+    r = viewer(gw, "/page", tls=True)
+    # HTTPS viewers are served (the origin is http-only: it sees http)
+    assert r.status == 200 and r.body == b"web http /page\n", r
+    assert [o["id"] for o in origins_json(env)] == ["Custom-127.0.0.1"]
+    # the export link gives what egctl export gives
+    r = admin(gw, "GET", "/distributions/default/export.xml", session_cookie(d))
+    assert r.status == 200 and r.body == env.egctl("export").stdout.encode()
+
+
 @console_test(60)
 def markup_typed_into_a_field_is_shown_as_text(env):
     gw = console(env)
