@@ -6,29 +6,39 @@
 
 /* --- messages ------------------------------------------------------------------------- */
 
-void eg_conf_msg(eg_conf_msgs_t *m, int sev, const char *where, const char *fmt, ...)
+/* fmt and ap into a new string (owned). */
+static char *vformat(const char *fmt, va_list ap)
 {
-    va_list ap;
     eg_buf_t b = {0};
+    va_list copy;
     int n;
-    va_start(ap, fmt);
-    n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        n = 0;
-    eg_buf_reserve(&b, (size_t)n);
-    va_start(ap, fmt);
-    vsnprintf(b.data, (size_t)n + 1, fmt, ap);
-    va_end(ap);
+    va_copy(copy, ap);
+    n = vsnprintf(NULL, 0, fmt, copy);
+    va_end(copy);
+    eg_buf_reserve(&b, n < 0 ? 0 : (size_t)n);
+    vsnprintf(b.data, (n < 0 ? 0 : (size_t)n) + 1, fmt, ap);
+    return b.data;
+}
+
+static void add_msg(eg_conf_msgs_t *m, int sev, const char *where, char *what)
+{
     m->v = eg_realloc(m->v, (m->n + 1) * sizeof(*m->v));
     m->v[m->n].sev = sev;
     m->v[m->n].where = eg_strdup(where ? where : "");
-    m->v[m->n].what = b.data;
+    m->v[m->n].what = what;
     m->n++;
     if (sev == EG_CONF_ERROR)
         m->nerrors++;
     else if (sev == EG_CONF_IGNORED)
         m->nignored++;
+}
+
+void eg_conf_msg(eg_conf_msgs_t *m, int sev, const char *where, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    add_msg(m, sev, where, vformat(fmt, ap));
+    va_end(ap);
 }
 
 void eg_conf_msgs_format(const eg_conf_msgs_t *m, eg_buf_t *out)
@@ -208,21 +218,11 @@ void eg_cn_where(const eg_cnode_t *n, int xml, char *buf, size_t len)
 void eg_cn_msg(eg_conf_msgs_t *m, int sev, const eg_cnode_t *n, int xml, const char *fmt, ...)
 {
     char where[1024];
-    eg_buf_t b = {0};
     va_list ap;
-    int len;
     eg_cn_where(n, xml, where, sizeof(where));
     va_start(ap, fmt);
-    len = vsnprintf(NULL, 0, fmt, ap);
+    add_msg(m, sev, where, vformat(fmt, ap));
     va_end(ap);
-    if (len < 0)
-        len = 0;
-    eg_buf_reserve(&b, (size_t)len);
-    va_start(ap, fmt);
-    vsnprintf(b.data, (size_t)len + 1, fmt, ap);
-    va_end(ap);
-    eg_conf_msg(m, sev, where, "%s", b.data);
-    eg_buf_free(&b);
 }
 
 /* --- summaries and what was not read ------------------------------------------------------ */

@@ -155,7 +155,7 @@ int eg_web_multipart_parse(const char *ctype, const char *body, size_t len, size
                            eg_web_kvs_t *out)
 {
     char boundary[BOUNDARY_MAX + 8], delim[BOUNDARY_MAX + 8];
-    size_t dlen, at, cap = 0;
+    size_t dlen, at;
     eg_web_kvs_t kv = {0};
 
     memset(out, 0, sizeof(*out));
@@ -190,13 +190,7 @@ int eg_web_multipart_parse(const char *ctype, const char *body, size_t len, size
             goto fail;
         }
         value = eg_strndup(body + at, next);
-        if (kv.n == cap) {
-            cap = cap ? cap * 2 : 8;
-            kv.v = eg_realloc(kv.v, cap * sizeof(*kv.v));
-        }
-        kv.v[kv.n].name = name;
-        kv.v[kv.n].value = value;
-        kv.n++;
+        eg_web_kvs_add(&kv, name, value);
         at += next + dlen;
     }
     *out = kv;

@@ -48,6 +48,14 @@ static char *decode(const char *s, size_t len)
     return out;
 }
 
+void eg_web_kvs_add(eg_web_kvs_t *kv, char *name, char *value)
+{
+    kv->v = eg_realloc(kv->v, (kv->n + 1) * sizeof(*kv->v));
+    kv->v[kv->n].name = name;
+    kv->v[kv->n].value = value;
+    kv->n++;
+}
+
 void eg_web_kvs_free(eg_web_kvs_t *kv)
 {
     for (size_t i = 0; i < kv->n; i++) {
@@ -61,7 +69,7 @@ void eg_web_kvs_free(eg_web_kvs_t *kv)
 
 int eg_web_form_parse(const char *s, size_t len, size_t max, eg_web_kvs_t *out)
 {
-    size_t i = 0, cap = 0;
+    size_t i = 0;
     eg_web_kvs_t kv = {0};
     while (i < len) {
         size_t end = i, eq;
@@ -82,13 +90,7 @@ int eg_web_form_parse(const char *s, size_t len, size_t max, eg_web_kvs_t *out)
             eg_web_kvs_free(&kv);
             return -1;
         }
-        if (kv.n == cap) {
-            cap = cap ? cap * 2 : 16;
-            kv.v = eg_realloc(kv.v, cap * sizeof(*kv.v));
-        }
-        kv.v[kv.n].name = name;
-        kv.v[kv.n].value = value;
-        kv.n++;
+        eg_web_kvs_add(&kv, name, value);
         i = end + 1;
     }
     *out = kv;

@@ -24,6 +24,8 @@ typedef struct {
  * there are more than max pairs. */
 int eg_web_form_parse(const char *s, size_t len, size_t max, eg_web_kvs_t *out);
 void eg_web_kvs_free(eg_web_kvs_t *kv);
+/* Appends the pair; name and value (malloc'd) become the list's. */
+void eg_web_kvs_add(eg_web_kvs_t *kv, char *name, char *value);
 /* Decodes a multipart/form-data body (the console's file upload; gateway/multipart.c): each
  * part's name (Content-Disposition: form-data; name="...") and its bytes as the value, so its
  * fields read as a urlencoded form's. content_type must name a boundary (1 to 70 of RFC

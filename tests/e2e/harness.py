@@ -7,6 +7,7 @@ import pwd
 import re
 import signal
 import socket
+import sqlite3
 import ssl
 import subprocess
 import sys
@@ -53,6 +54,16 @@ DEFAULT_LIMIT = 300
 
 
 _handed_out = set()
+
+
+def db_rows(env, tables=("distributions", "aliases", "origins", "behaviors")):
+    """The rows of the configuration's tables as the database holds them: compared before and
+    after something that must write nothing."""
+    con = sqlite3.connect(env.db)
+    try:
+        return [con.execute("SELECT * FROM %s ORDER BY 1, 2" % t).fetchall() for t in tables]
+    finally:
+        con.close()
 
 
 def free_port():

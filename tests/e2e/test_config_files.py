@@ -10,11 +10,10 @@ import json
 import os
 import re
 import socket
-import sqlite3
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import EGCTL, free_port, main, request, test, wait_port  # noqa: E402
+from harness import EGCTL, db_rows, free_port, main, request, test, wait_port  # noqa: E402
 from harness import within as timeout  # noqa: E402
 
 SEED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "shared",
@@ -221,22 +220,12 @@ def a_legacy_custom_origin_requiring_https_is_served_over_https_only(env):
     assert r.status == 200, r
 
 
-def snapshot(env):
-    """Everything an import could change, as the database holds it."""
-    con = sqlite3.connect(env.db)
-    try:
-        return [con.execute("SELECT * FROM %s ORDER BY 1, 2" % t).fetchall()
-                for t in ("distributions", "aliases", "origins", "behaviors")]
-    finally:
-        con.close()
-
-
 @test
 @timeout(120)
 def a_file_with_an_error_changes_nothing_and_says_where(env):
     rich_distribution(env)
     good = export(env)
-    before = snapshot(env)
+    before = db_rows(env)
     cases = [
         # malformed XML: the line of the mismatch
         (good.replace("</Origins>", "</Origin>", 1), ["error: line"]),
@@ -260,18 +249,18 @@ def a_file_with_an_error_changes_nothing_and_says_where(env):
         path = write(env, "bad%d.xml" % i, text)
         r = refused(env.egctl("import", path, check=False), *says)
         assert "nothing was imported" in r.stderr, r.stderr
-        assert snapshot(env) == before, "case %d changed the database" % i
+        assert db_rows(env) == before, "case %d changed the database" % i
     # JSON: where is a JSON path
     doc = json.loads(export(env, "--format", "json"))
     doc["DistributionConfig"]["CacheBehaviors"]["Items"][1]["ViewerProtocolPolicy"] = "nope"
     path = write(env, "bad.json", json.dumps(doc, indent=2))
     refused(env.egctl("import", path, check=False),
             "$.DistributionConfig.CacheBehaviors.Items[1].ViewerProtocolPolicy", "nope")
-    assert snapshot(env) == before
+    assert db_rows(env) == before
     # not a configuration at all
     refused(env.egctl("import", write(env, "x.txt", "hello\n"), check=False), "neither")
     refused(env.egctl("import", env.path("missing.xml"), check=False), "missing.xml")
-    assert snapshot(env) == before
+    assert db_rows(env) == before
 
 
 @test
@@ -281,15 +270,15 @@ def dry_run_prints_the_changes_and_writes_nothing(env):
     text = export(env).replace("<ViewerProtocolPolicy>https-only</ViewerProtocolPolicy>",
                                "<ViewerProtocolPolicy>allow-all</ViewerProtocolPolicy>", 1)
     path = write(env, "changed.xml", text)
-    before = snapshot(env)
+    before = db_rows(env)
     r = ok(env.egctl("import", "--dry-run", path))
     assert "behavior /api/*: changed: viewer-protocol: https-only -> allow-all" in r.stdout, \
         r.stdout
     assert "dry run, nothing was written" in r.stdout, r.stdout
-    assert snapshot(env) == before
+    assert db_rows(env) == before
     r = ok(env.egctl("import", path))
     assert "1 change" in r.stdout, r.stdout
-    assert snapshot(env) != before
+    assert db_rows(env) != before
     # the same file again: nothing changes
     r = ok(env.egctl("import", path))
     assert "0 changes" in r.stdout, r.stdout
@@ -342,9 +331,9 @@ def settings_edgegate_lacks_are_listed_and_strict_refuses_them(env):
             "HttpVersion": "http2",
             "IsIPV6Enabled": True}}
     path = write(env, "cli.json", json.dumps(cli, indent=4))
-    before = snapshot(env)
+    before = db_rows(env)
     r = refused(env.egctl("--dist", "cli", "import", "--strict", path, check=False), "--strict")
-    assert snapshot(env) == before
+    assert db_rows(env) == before
     ignored = [line for line in r.stderr.splitlines() if line.startswith("egctl: ignored: ")]
     named = " ".join(ignored)
     for setting in ("DefaultRootObject", "PriceClass", "HttpVersion", "IsIPV6Enabled",
@@ -382,12 +371,12 @@ def hostile_xml_is_refused_without_reading_or_fetching_anything(env):
                       '<DistributionConfig><Comment>&l9;</Comment></DistributionConfig>\n'
                       % laughs,
     }
-    before = snapshot(env)
+    before = db_rows(env)
     for name, text in files.items():
         r = refused(env.egctl("import", write(env, name, text), check=False), "DOCTYPE")
         assert marker not in r.stdout + r.stderr, (name, r.stderr)
         assert len(r.stderr) < 2000, (name, len(r.stderr))
-        assert snapshot(env) == before, name
+        assert db_rows(env) == before, name
     try:
         conn, _ = listener.accept()
         conn.close()

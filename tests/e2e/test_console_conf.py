@@ -14,16 +14,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import htmlcheck  # noqa: E402
 from console_client import signed_in  # noqa: E402
-from harness import main, request, test, within  # noqa: E402
-
-
-def snapshot(env):
-    con = sqlite3.connect(env.db)
-    try:
-        return [con.execute("SELECT * FROM %s ORDER BY 1, 2" % t).fetchall()
-                for t in ("distributions", "aliases", "origins", "behaviors")]
-    finally:
-        con.close()
+from harness import db_rows, main, request, test, within  # noqa: E402
 
 
 def token(b):
@@ -77,14 +68,14 @@ def an_upload_is_previewed_then_applied_and_the_gateway_follows(env):
     head, _, tail = xml.partition("<PathPattern>/secure/*</PathPattern>")
     changed = head + _ + tail.replace("<ViewerProtocolPolicy>allow-all</ViewerProtocolPolicy>",
                                       "<ViewerProtocolPolicy>https-only</ViewerProtocolPolicy>", 1)
-    before = snapshot(env)
+    before = db_rows(env)
     r = b.upload("/distributions/default/import", {"csrf": csrf}, "default.xml", changed.encode())
     assert r.status == 200, (r.status, r.text[-1500:])
     htmlcheck.check(r.text)
     assert "CloudFront 2020-05-31 XML" in r.text
     assert "behavior /secure/*: changed: viewer-protocol: allow-all -&gt; https-only" in r.text, \
         r.text[-2000:]
-    assert snapshot(env) == before, "a preview writes nothing"
+    assert db_rows(env) == before, "a preview writes nothing"
     action, fields = apply_form(r.text)
     r = b.go("POST", action, fields)
     assert r.status == 303 and r.header("Location") == \
@@ -111,7 +102,7 @@ def bad_files_and_strict_refusals_show_why_and_write_nothing(env):
     gw, b = signed_in(env)
     csrf = token(b)
     xml = env.egctl("export").stdout
-    before = snapshot(env)
+    before = db_rows(env)
     r = b.upload("/distributions/default/import", {"csrf": csrf}, "bad.xml",
                  xml.replace("</Origins>", "</Origin>").encode())
     assert r.status == 400 and "mismatch" in r.text and "line " in r.text, r.text[-1500:]
@@ -136,7 +127,7 @@ def bad_files_and_strict_refusals_show_why_and_write_nothing(env):
                  b'<!DOCTYPE d [<!ENTITY e SYSTEM "file:///etc/passwd">]><DistributionConfig>'
                  b'<Comment>&e;</Comment></DistributionConfig>')
     assert r.status == 400 and "DOCTYPE" in r.text and "root:" not in r.text
-    assert snapshot(env) == before
+    assert db_rows(env) == before
 
 
 @test
@@ -145,7 +136,7 @@ def forged_or_stale_imports_are_refused(env):
     gw, b = signed_in(env)
     csrf = token(b)
     xml = env.egctl("export").stdout.replace("<Comment>", "<Comment>imported ", 1)
-    before = snapshot(env)
+    before = db_rows(env)
     # a multipart POST without the CSRF token, or with another one
     r = b.upload("/distributions/default/import", {}, "a.xml", xml.encode())
     assert r.status == 403, r.status
@@ -162,15 +153,15 @@ def forged_or_stale_imports_are_refused(env):
                    b"--zz\r\nContent-Disposition: form-data\r\n\r\nx\r\n--zz--\r\n",
                    "multipart/form-data; boundary=zz")
     assert r.status == 400, r.status
-    assert snapshot(env) == before
+    assert db_rows(env) == before
     # a preview, then someone changes the distribution, then Apply: refused
     r = b.upload("/distributions/default/import", {"csrf": csrf}, "a.xml", xml.encode())
     action, fields = apply_form(r.text)
     env.egctl("origin", "set", "web", "--read-timeout", "17")
-    changed = snapshot(env)
+    changed = db_rows(env)
     r = b.go("POST", action, fields)
     assert r.status == 409 and "changed since you previewed" in r.text, (r.status, r.text[-800:])
-    assert snapshot(env) == changed
+    assert db_rows(env) == changed
     # a forged fingerprint, and a damaged file, are refused too
     r = b.upload("/distributions/default/import", {"csrf": csrf}, "a.xml", xml.encode())
     action, fields = apply_form(r.text)
@@ -180,7 +171,7 @@ def forged_or_stale_imports_are_refused(env):
     assert r.status == 400, r.status
     r = b.go("POST", action, {k: v for k, v in fields.items() if k != "csrf"})
     assert r.status == 403, r.status
-    assert snapshot(env) == changed
+    assert db_rows(env) == changed
     # the genuine one lands
     r = b.go("POST", action, fields)
     assert r.status == 303, (r.status, r.text[-800:])

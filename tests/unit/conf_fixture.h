@@ -172,4 +172,23 @@ static EG_UNUSED char *fx_replace(const char *s, const char *from, const char *t
     return b.data;
 }
 
+/* text with from replaced by to must be refused, saying says1 and says2 ("" for none). */
+static EG_UNUSED void fx_one(const char *what, const char *text, const char *from,
+                             const char *to, const char *says1, const char *says2)
+{
+    char *bad = fx_replace(text, from, to);
+    const char *says[] = {says1, says2, NULL};
+    fx_refused(what, bad, says);
+    free(bad);
+}
+
+/* The set-up every error-class test starts from: the rich distribution, its XML and JSON. */
+static EG_UNUSED void fx_start(eg_dist_t *d, char **xml, char **json)
+{
+    eg_conf_init();
+    fx_rich(d);
+    *xml = fx_write(d, EG_CONF_XML);
+    *json = fx_write(d, EG_CONF_JSON);
+}
+
 #endif

@@ -1,40 +1,11 @@
 /* eg_conf_diff: the lines egctl import --dry-run and the console's preview show. */
-#include "edgegate/common.h"
-#include "edgegate/conf.h"
-#include "tap.h"
+#include "conf_fixture.h"
 
-static eg_origin_t origin(const char *id, const char *domain)
-{
-    eg_origin_t o;
-    memset(&o, 0, sizeof(o));
-    eg_fields_defaults(eg_origin_fields, eg_origin_nfields, &o);
-    snprintf(o.id, sizeof(o.id), "%s", id);
-    snprintf(o.domain, sizeof(o.domain), "%s", domain);
-    return o;
-}
-
-static eg_behavior_t behavior(const char *pattern, const char *origin_id)
-{
-    eg_behavior_t b;
-    memset(&b, 0, sizeof(b));
-    eg_fields_defaults(eg_behavior_fields, eg_behavior_nfields, &b);
-    snprintf(b.path_pattern, sizeof(b.path_pattern), "%s", pattern);
-    snprintf(b.origin_id, sizeof(b.origin_id), "%s", origin_id);
-    return b;
-}
-
-static void build(eg_dist_t *d, const eg_origin_t *o, size_t no, const eg_behavior_t *b,
-                  size_t nb)
+static void start(eg_dist_t *d)
 {
     memset(d, 0, sizeof(*d));
     eg_fields_defaults(eg_dist_fields, eg_dist_nfields, &d->info);
     strcpy(d->info.id, "shop");
-    d->origins = eg_calloc(no, sizeof(*o));
-    memcpy(d->origins, o, no * sizeof(*o));
-    d->n_origins = no;
-    d->behaviors = eg_calloc(nb, sizeof(*b));
-    memcpy(d->behaviors, b, nb * sizeof(*b));
-    d->n_behaviors = nb;
 }
 
 int main(void)
@@ -42,20 +13,21 @@ int main(void)
     eg_dist_t cur, next;
     eg_buf_t out = {0};
     size_t n;
-    {
-        eg_origin_t o[] = {origin("api", "api.example.com"), origin("web", "www.example.com")};
-        eg_behavior_t b[] = {behavior("/a/*", "web"), behavior("/b/*", "web"),
-                             behavior("/old/*", "api"), behavior("*", "web")};
-        build(&cur, o, 2, b, 4);
-    }
-    {
-        eg_origin_t o[] = {origin("web", "www2.example.com"), origin("cdn", "cdn.example.com")};
-        eg_behavior_t b[] = {behavior("/b/*", "web"), behavior("/a/*", "web"),
-                             behavior("/new/*", "cdn"), behavior("*", "cdn")};
-        b[1].viewer_protocol = EG_VPP_HTTPS_ONLY;
-        build(&next, o, 2, b, 4);
-        strcpy(next.info.comment, "My comments");
-    }
+    start(&cur);
+    fx_origin(&cur, "api", "api.example.com");
+    fx_origin(&cur, "web", "www.example.com");
+    fx_behavior(&cur, "/a/*", "web");
+    fx_behavior(&cur, "/b/*", "web");
+    fx_behavior(&cur, "/old/*", "api");
+    fx_behavior(&cur, "*", "web");
+    start(&next);
+    strcpy(next.info.comment, "My comments");
+    fx_origin(&next, "web", "www2.example.com");
+    fx_origin(&next, "cdn", "cdn.example.com");
+    fx_behavior(&next, "/b/*", "web");
+    fx_behavior(&next, "/a/*", "web")->viewer_protocol = EG_VPP_HTTPS_ONLY;
+    fx_behavior(&next, "/new/*", "cdn");
+    fx_behavior(&next, "*", "cdn");
 
     n = eg_conf_diff(&cur, &cur, &out);
     ok(n == 0 && out.len == 0, "the same distribution: no line");

@@ -1,23 +1,13 @@
 /* Configuration files, error class: a value that is not one of the choices. */
 #include "conf_fixture.h"
 
-static void one(const char *text, const char *from, const char *to, const char *says1,
-                const char *says2)
-{
-    char *bad = fx_replace(text, from, to);
-    const char *says[] = {says1, says2, NULL};
-    fx_refused(to, bad, says);
-    free(bad);
-}
+#define one(text, from, to, s1, s2) fx_one((to), (text), (from), (to), (s1), (s2))
 
 int main(void)
 {
     eg_dist_t d;
     char *xml, *json;
-    eg_conf_init();
-    fx_rich(&d);
-    xml = fx_write(&d, EG_CONF_XML);
-    json = fx_write(&d, EG_CONF_JSON);
+    fx_start(&d, &xml, &json);
     one(xml, "<ViewerProtocolPolicy>https-only", "<ViewerProtocolPolicy>https-please",
         "CacheBehavior[1]/ViewerProtocolPolicy: 'https-please' is not one of: allow-all, "
         "redirect-to-https, https-only",

@@ -5,10 +5,8 @@
 int main(void)
 {
     eg_dist_t d;
-    char *xml;
-    eg_conf_init();
-    fx_rich(&d);
-    xml = fx_write(&d, EG_CONF_XML);
+    char *xml, *json0;
+    fx_start(&d, &xml, &json0);
     {
         char *bad = fx_replace(xml, "</Origins>", "</Origin>");
         const char *says[] = {"error: line ", "mismatch", NULL};
@@ -107,6 +105,7 @@ int main(void)
         eg_dist_clear(&back);
     }
     free(xml);
+    free(json0);
     eg_dist_clear(&d);
     return done();
 }

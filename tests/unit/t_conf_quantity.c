@@ -5,10 +5,7 @@ int main(void)
 {
     eg_dist_t d;
     char *xml, *json;
-    eg_conf_init();
-    fx_rich(&d);
-    xml = fx_write(&d, EG_CONF_XML);
-    json = fx_write(&d, EG_CONF_JSON);
+    fx_start(&d, &xml, &json);
     {
         char *bad = fx_replace(xml, "<Quantity>3</Quantity>", "<Quantity>4</Quantity>");
         const char *says[] = {"/DistributionConfig/Origins: Quantity says 4 but Items holds 3",

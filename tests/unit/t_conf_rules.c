@@ -2,22 +2,13 @@
  * (the same functions check them: eg_field_parse, the *_validate rules, patterns). */
 #include "conf_fixture.h"
 
-static void one(const char *what, const char *text, const char *from, const char *to,
-                const char *says1, const char *says2)
-{
-    char *bad = fx_replace(text, from, to);
-    const char *says[] = {says1, says2, NULL};
-    fx_refused(what, bad, says);
-    free(bad);
-}
+#define one fx_one
 
 int main(void)
 {
     eg_dist_t d;
-    char *xml;
-    eg_conf_init();
-    fx_rich(&d);
-    xml = fx_write(&d, EG_CONF_XML);
+    char *xml, *json;
+    fx_start(&d, &xml, &json);
     one("an S3 website endpoint over HTTPS", xml,
         "<DomainName>site.s3-website-eu-west-1.amazonaws.com</DomainName>\n        <OriginPath></OriginPath>\n        <CustomOriginConfig>\n          <HTTPPort>80</HTTPPort>\n          <HTTPSPort>443</HTTPSPort>\n          <OriginProtocolPolicy>http-only",
         "<DomainName>site.s3-website-eu-west-1.amazonaws.com</DomainName>\n        <OriginPath></OriginPath>\n        <CustomOriginConfig>\n          <HTTPPort>80</HTTPPort>\n          <HTTPSPort>443</HTTPSPort>\n          <OriginProtocolPolicy>https-only",
@@ -54,6 +45,7 @@ int main(void)
         "<S3OriginConfig>", "<CustomOriginConfig><HTTPPort>80</HTTPPort><HTTPSPort>443</HTTPSPort><OriginProtocolPolicy>http-only</OriginProtocolPolicy></CustomOriginConfig><S3OriginConfig>",
         "exactly one of S3OriginConfig and CustomOriginConfig", "Origin[1]");
     free(xml);
+    free(json);
     eg_dist_clear(&d);
     return done();
 }
