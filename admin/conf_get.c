@@ -11,6 +11,8 @@ static const char *const kind_words[] = {"an object", "a list", "a string", "a n
 
 static const char *kind_word(const eg_cnode_t *n)
 {
+    if (n->kind == EG_CN_OTHER && n->text)
+        return n->text; /* null, or a number with a fraction or exponent: as written */
     return n->kind >= 0 && n->kind <= EG_CN_OTHER ? kind_words[n->kind] : "?";
 }
 

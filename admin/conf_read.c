@@ -82,7 +82,7 @@ int eg_conf_read(const char *data, size_t len, const char *dist_id, eg_dist_t *o
 {
     eg_cdoc_t doc = {0};
     const eg_cnode_t *cfg = NULL;
-    size_t errors_before = msgs->nerrors, at = 0;
+    size_t errors_before = msgs->nerrors, at = 0, bom = 0;
     int k = EG_CONF_KIND_XML2020, rc = -1;
     char err[512];
 
@@ -97,7 +97,7 @@ int eg_conf_read(const char *data, size_t len, const char *dist_id, eg_dist_t *o
         return -1;
     }
     if (len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0)
-        at = 3;
+        at = bom = 3;
     while (at < len && (data[at] == ' ' || data[at] == '\t' || data[at] == '\r' ||
                         data[at] == '\n'))
         at++;
@@ -107,7 +107,8 @@ int eg_conf_read(const char *data, size_t len, const char *dist_id, eg_dist_t *o
         cfg = doc.root;
     } else if (at < len && data[at] == '{') {
         k = EG_CONF_KIND_JSON;
-        if (eg_conf_json_parse(data + at, len - at, &doc, msgs) < 0 ||
+        /* from after the BOM only: jansson's line numbers count the blank lines too */
+        if (eg_conf_json_parse(data + bom, len - bom, &doc, msgs) < 0 ||
             (cfg = json_config(&doc, msgs)) == NULL)
             goto out;
     } else {
