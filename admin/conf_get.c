@@ -84,7 +84,7 @@ int eg_crd_str(eg_crd_t *r, const eg_cnode_t *obj, const char *name, int require
 {
     int rc;
     const eg_cnode_t *n = eg_crd_member(r, obj, name, required, &rc);
-    const char *text;
+    const char *text = "";
     if (n == NULL)
         return rc;
     if (scalar_text(r, n, "a string", &text) < 0)
@@ -104,7 +104,7 @@ int eg_crd_int(eg_crd_t *r, const eg_cnode_t *obj, const char *name, int require
     if (n == NULL)
         return rc;
     if (r->xml || n->kind == EG_CN_STR) {
-        const char *text, *p;
+        const char *text = "", *p;
         char *end;
         if (!r->xml)
             return bad(r, n, "expected a whole number from %ld to %ld, got a string", min, max);
@@ -194,7 +194,7 @@ int eg_crd_list(eg_crd_t *r, const eg_cnode_t *obj, const char *name, int requir
 
 int eg_crd_item_str(eg_crd_t *r, const eg_cnode_t *item, char *out, size_t len)
 {
-    const char *text;
+    const char *text = "";
     if (scalar_text(r, item, "a string", &text) < 0)
         return -1;
     if (strlen(text) >= len)
