@@ -328,7 +328,7 @@ static int read_behavior(eg_crd_t *r, const eg_cnode_t *cfg, const char *member,
 static int inline_cache_policy(eg_crd_t *r, const eg_cnode_t *cp, policy_t *p)
 {
     const eg_cnode_t *params, *h, *c, *q;
-    int rc, dummy = 0, gzip = 1;
+    int rc, dummy = 0, gzip = 1, brotli = 1;
     char word[32];
     eg_crd_member(r, cp, "Name", 0, &rc); /* names and comments are not settings */
     eg_crd_member(r, cp, "Comment", 0, &rc);
@@ -341,11 +341,13 @@ static int inline_cache_policy(eg_crd_t *r, const eg_cnode_t *cp, policy_t *p)
     if (params == NULL)
         return -1;
     if (eg_crd_bool(r, params, "EnableAcceptEncodingGzip", 0, &gzip) < 0 ||
-        eg_crd_bool(r, params, "EnableAcceptEncodingBrotli", 0, &dummy) < 0)
+        eg_crd_bool(r, params, "EnableAcceptEncodingBrotli", 0, &brotli) < 0)
         return -1;
-    if (!gzip)
-        eg_cn_msg(r->m, EG_CONF_NOTE, eg_cn_get(params, "EnableAcceptEncodingGzip"), r->xml,
-                  "edgegate always keys the cache on the normalized Accept-Encoding (br, gzip)");
+    if (!gzip || !brotli)
+        eg_cn_msg(r->m, EG_CONF_NOTE, params, r->xml,
+                  "EnableAcceptEncoding%s false: edgegate always keys the cache on the "
+                  "normalized Accept-Encoding (br, gzip)",
+                  !gzip ? "Gzip" : "Brotli");
     h = eg_crd_member(r, params, "HeadersConfig", 1, &rc);
     c = eg_crd_member(r, params, "CookiesConfig", 1, &rc);
     q = eg_crd_member(r, params, "QueryStringsConfig", 1, &rc);

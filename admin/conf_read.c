@@ -111,6 +111,9 @@ int eg_conf_read(const char *data, size_t len, const char *dist_id, eg_dist_t *o
         if (eg_conf_json_parse(data + bom, len - bom, &doc, msgs) < 0 ||
             (cfg = json_config(&doc, msgs)) == NULL)
             goto out;
+    } else if (len >= 2 && ((unsigned char)data[0] == 0xff || (unsigned char)data[0] == 0xfe) &&
+               ((unsigned char)data[1] == 0xfe || (unsigned char)data[1] == 0xff)) {
+        eg_conf_msg(msgs, EG_CONF_ERROR, NULL, "the file is UTF-16: save it as UTF-8");
     } else {
         eg_conf_msg(msgs, EG_CONF_ERROR, NULL,
                     "neither XML nor JSON: a configuration file starts with '<' or '{'");
