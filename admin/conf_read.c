@@ -114,6 +114,7 @@ int eg_conf_read(const char *data, size_t len, const char *dist_id, eg_dist_t *o
     } else if (len >= 2 && ((unsigned char)data[0] == 0xff || (unsigned char)data[0] == 0xfe) &&
                ((unsigned char)data[1] == 0xfe || (unsigned char)data[1] == 0xff)) {
         eg_conf_msg(msgs, EG_CONF_ERROR, NULL, "the file is UTF-16: save it as UTF-8");
+        goto out;
     } else {
         eg_conf_msg(msgs, EG_CONF_ERROR, NULL,
                     "neither XML nor JSON: a configuration file starts with '<' or '{'");

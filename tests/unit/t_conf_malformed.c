@@ -65,6 +65,10 @@ int main(void)
         fx_refused("an empty file", "", says);
     }
     {
+        const char *says[] = {"the file is UTF-16: save it as UTF-8", NULL};
+        fx_refused("UTF-16", "\xff\xfe<\0D\0/\0>\0", says);
+    }
+    {
         const char *says[] = {"neither a DistributionConfig nor", NULL};
         fx_refused("a JSON object of something else", "{\"Foo\": 1}", says);
     }
