@@ -6,7 +6,8 @@
 #include "edgegate/common.h"
 #include "conf_int.h"
 
-static const int error_codes[] = {400, 403, 404, 405, 414, 416, 500, 501, 502, 503, 504};
+const int eg_conf_error_codes[] = {400, 403, 404, 405, 414, 416, 500, 501, 502, 503, 504};
+const size_t eg_conf_n_error_codes = EG_ARRAY_LEN(eg_conf_error_codes);
 static const char *const methods[] = {"GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"};
 
 /* {Quantity, Items} of the comma-separated list, items called item. */
@@ -134,11 +135,11 @@ eg_cnode_t *eg_conf_export_tree(const eg_dist_t *d, eg_conf_msgs_t *m)
     if (d->info.error_min_ttl == 10) { /* CloudFront's default too */
         eg_cn_add_int(w, "Quantity", 0);
     } else {
-        eg_cn_add_int(w, "Quantity", (long long)EG_ARRAY_LEN(error_codes));
+        eg_cn_add_int(w, "Quantity", (long long)eg_conf_n_error_codes);
         items = eg_cn_add(w, "Items", EG_CN_LIST);
-        for (size_t i = 0; i < EG_ARRAY_LEN(error_codes); i++) {
+        for (size_t i = 0; i < eg_conf_n_error_codes; i++) {
             eg_cnode_t *e = eg_cn_add(items, "CustomErrorResponse", EG_CN_OBJECT);
-            eg_cn_add_int(e, "ErrorCode", error_codes[i]);
+            eg_cn_add_int(e, "ErrorCode", eg_conf_error_codes[i]);
             eg_cn_add_int(e, "ErrorCachingMinTTL", d->info.error_min_ttl);
         }
     }

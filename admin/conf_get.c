@@ -202,3 +202,17 @@ int eg_crd_item_str(eg_crd_t *r, const eg_cnode_t *item, char *out, size_t len)
     memcpy(out, text, strlen(text) + 1);
     return 0;
 }
+
+int eg_crd_field(eg_crd_t *r, const eg_cnode_t *where, const eg_field_t *table, size_t n,
+                 const char *name, void *obj, const char *value)
+{
+    char err[512];
+    if (eg_field_parse(eg_field_find(table, n, name), obj, value, err, sizeof(err)) < 0) {
+        /* the table's message names egctl's option; say what the file gave */
+        const char *colon = strncmp(err, "--", 2) == 0 ? strchr(err, ':') : NULL;
+        eg_cn_msg(r->m, EG_CONF_ERROR, where, r->xml, "%s", colon ? colon + 2 : err);
+        r->errors++;
+        return -1;
+    }
+    return 0;
+}

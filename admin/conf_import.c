@@ -8,24 +8,6 @@
 #include "edgegate/origin.h"
 #include "conf_int.h"
 
-/* Codes edgegate caches errors for (its Error Caching Minimum TTL applies to each). */
-static const int error_codes[] = {400, 403, 404, 405, 414, 416, 500, 501, 502, 503, 504};
-
-static int parse_field(eg_crd_t *r, const eg_cnode_t *where, const eg_field_t *table, size_t n,
-                       const char *field, void *obj, const char *value)
-{
-    char err[512];
-    const eg_field_t *f = eg_field_find(table, n, field);
-    if (eg_field_parse(f, obj, value, err, sizeof(err)) < 0) {
-        /* the table's message names egctl's option; say what the file gave */
-        const char *colon = strncmp(err, "--", 2) == 0 ? strchr(err, ':') : NULL;
-        eg_cn_msg(r->m, EG_CONF_ERROR, where, r->xml, "%s", colon ? colon + 2 : err);
-        r->errors++;
-        return -1;
-    }
-    return 0;
-}
-
 static int cmp_names(const void *a, const void *b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
@@ -60,7 +42,7 @@ static int str_field(eg_crd_t *r, const eg_cnode_t *obj, const char *member, int
     int rc = eg_crd_str(r, obj, member, required, v, sizeof(v));
     if (rc <= 0)
         return rc;
-    return parse_field(r, eg_cn_get(obj, member), table, n, field, out, v) < 0 ? -1 : 1;
+    return eg_crd_field(r, eg_cn_get(obj, member), table, n, field, out, v) < 0 ? -1 : 1;
 }
 
 static int int_field(eg_crd_t *r, const eg_cnode_t *obj, const char *member, int required,
@@ -73,7 +55,7 @@ static int int_field(eg_crd_t *r, const eg_cnode_t *obj, const char *member, int
     if (rc <= 0)
         return rc;
     snprintf(num, sizeof(num), "%ld", v);
-    return parse_field(r, eg_cn_get(obj, member), table, n, field, out, num) < 0 ? -1 : 1;
+    return eg_crd_field(r, eg_cn_get(obj, member), table, n, field, out, num) < 0 ? -1 : 1;
 }
 
 /* An S3 website endpoint: BUCKET.s3-website-REGION.amazonaws.com or
@@ -175,7 +157,7 @@ static int read_origin(eg_crd_t *r, const eg_cnode_t *it, eg_origin_t *o)
                           "no SSL protocol named");
                 r->errors++;
             } else if (r->m->nerrors == before) {
-                parse_field(r, eg_cn_get(custom, "OriginSslProtocols"), eg_origin_fields,
+                eg_crd_field(r, eg_cn_get(custom, "OriginSslProtocols"), eg_origin_fields,
                             eg_origin_nfields, "ssl-protocols", o, list);
             }
         }
@@ -338,17 +320,17 @@ static int read_error_ttl(eg_crd_t *r, const eg_cnode_t *cfg, eg_dist_info_t *in
             rc = -1;
         }
         ttl = t;
-        for (size_t k = 0; k < EG_ARRAY_LEN(error_codes); k++)
-            if (error_codes[k] == code)
+        for (size_t k = 0; k < eg_conf_n_error_codes; k++)
+            if (eg_conf_error_codes[k] == code)
                 covered++;
     }
     if (rc == 0 && n) {
         char num[32];
         snprintf(num, sizeof(num), "%ld", ttl);
-        if (parse_field(r, eg_cn_get(cfg, "CustomErrorResponses"), eg_dist_fields,
+        if (eg_crd_field(r, eg_cn_get(cfg, "CustomErrorResponses"), eg_dist_fields,
                         eg_dist_nfields, "error-caching-min-ttl", info, num) < 0)
             rc = -1;
-        else if (covered != EG_ARRAY_LEN(error_codes))
+        else if (covered != eg_conf_n_error_codes)
             eg_cn_msg(r->m, EG_CONF_NOTE, eg_cn_get(cfg, "CustomErrorResponses"), r->xml,
                       "edgegate applies ErrorCachingMinTTL %ld to every error it caches (400, "
                       "403, 404, 405, 414, 416, 500 to 504), not only to the codes listed",

@@ -112,6 +112,10 @@ int eg_crd_bool(eg_crd_t *r, const eg_cnode_t *obj, const char *name, int requir
  * Quantity is 0. *items is owned by the caller (free); NULL when n is 0. */
 int eg_crd_list(eg_crd_t *r, const eg_cnode_t *obj, const char *name, int required,
                 const char *item, const eg_cnode_t ***items, size_t *n);
+/* value into obj's field called name of the table, by the rules egctl applies (eg_field_parse);
+ * -1 with an ERROR at where saying why (without egctl's "--option: " in front). */
+int eg_crd_field(eg_crd_t *r, const eg_cnode_t *where, const eg_field_t *table, size_t n,
+                 const char *name, void *obj, const char *value);
 /* A list item that must be a string (CNAME, Method, Name ...) */
 int eg_crd_item_str(eg_crd_t *r, const eg_cnode_t *item, char *out, size_t len);
 
@@ -139,6 +143,11 @@ int eg_conf_json_write(const eg_cnode_t *root, eg_buf_t *out, eg_conf_msgs_t *m)
  * -1 when errors were added to m. Both mark every node they read as used. */
 int eg_conf_import_2020(const eg_cnode_t *cfg, int xml, eg_dist_t *out, eg_conf_msgs_t *m);
 int eg_conf_import_2010(const eg_cnode_t *cfg, eg_dist_t *out, eg_conf_msgs_t *m);
+
+/* The error codes edgegate caches (its Error Caching Minimum TTL applies to each), in the order
+ * CustomErrorResponses lists them. (conf_export.c) */
+extern const int eg_conf_error_codes[];
+extern const size_t eg_conf_n_error_codes;
 
 /* --- the exporter (conf_export.c) ---------------------------------------------------- */
 

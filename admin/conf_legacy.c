@@ -7,19 +7,6 @@
 #include "edgegate/common.h"
 #include "conf_int.h"
 
-static int field(eg_crd_t *r, const eg_cnode_t *where, const eg_field_t *table, size_t n,
-                 const char *name, void *obj, const char *value)
-{
-    char err[512];
-    if (eg_field_parse(eg_field_find(table, n, name), obj, value, err, sizeof(err)) < 0) {
-        const char *colon = strncmp(err, "--", 2) == 0 ? strchr(err, ':') : NULL;
-        eg_cn_msg(r->m, EG_CONF_ERROR, where, r->xml, "%s", colon ? colon + 2 : err);
-        r->errors++;
-        return -1;
-    }
-    return 0;
-}
-
 /* "S3-" + the bucket (the DNS name's first label), or "Custom-" + the DNS name, cut to what an
  * id may hold and made of the characters an id may hold. */
 static void origin_id(const char *prefix, const char *dns, int first_label, char *out,
@@ -54,7 +41,7 @@ static int read_origin(eg_crd_t *r, const eg_cnode_t *cfg, eg_origin_t *o)
         return -1;
     if (eg_crd_str(r, src, "DNSName", 1, dns, sizeof(dns)) <= 0)
         return -1;
-    if (field(r, eg_cn_get(src, "DNSName"), eg_origin_fields, eg_origin_nfields, "domain", o,
+    if (eg_crd_field(r, eg_cn_get(src, "DNSName"), eg_origin_fields, eg_origin_nfields, "domain", o,
               dns) < 0)
         return -1;
     if (s3) {
@@ -80,7 +67,7 @@ static int read_origin(eg_crd_t *r, const eg_cnode_t *cfg, eg_origin_t *o)
                 r->errors++;
                 return -1;
             }
-            field(r, eg_cn_get(src, "OriginProtocolPolicy"), eg_origin_fields,
+            eg_crd_field(r, eg_cn_get(src, "OriginProtocolPolicy"), eg_origin_fields,
                   eg_origin_nfields, "protocol", o, v);
         }
         origin_id("Custom-", dns, 0, o->id, sizeof(o->id));
@@ -154,7 +141,7 @@ int eg_conf_import_2010(const eg_cnode_t *cfg, eg_dist_t *out, eg_conf_msgs_t *m
     {
         char comment[EG_NAME_MAX * 2];
         if (eg_crd_str(&r, cfg, "Comment", 0, comment, sizeof(comment)) > 0)
-            field(&r, eg_cn_get(cfg, "Comment"), eg_dist_fields, eg_dist_nfields, "comment",
+            eg_crd_field(&r, eg_cn_get(cfg, "Comment"), eg_dist_fields, eg_dist_nfields, "comment",
                   &out->info, comment);
     }
     if (eg_crd_bool(&r, cfg, "Enabled", 1, &enabled) > 0)

@@ -59,14 +59,6 @@ static const eg_origin_t *find_origin(const eg_origin_t *v, size_t n, const char
     return NULL;
 }
 
-static int same_fields(const eg_field_t *f, size_t n, const void *a, const void *b)
-{
-    eg_buf_t diff = {0};
-    size_t changed = eg_fields_changes(f, n, a, b, &diff);
-    eg_buf_free(&diff);
-    return changed == 0;
-}
-
 /* The new distribution's rows over the old ones (cur: as stored, n_origins 0 when new). */
 static int write_rows(eg_db_t *db, const eg_dist_t *d, const eg_dist_t *cur, int exists,
                       char *err, size_t errlen)
@@ -77,7 +69,7 @@ static int write_rows(eg_db_t *db, const eg_dist_t *d, const eg_dist_t *cur, int
     int r;
 
     info.rev = 0; /* the transaction holds the write lock: nothing can change under it */
-    if (!exists || !same_fields(eg_dist_fields, eg_dist_nfields, &cur->info, &info))
+    if (!exists || !eg_fields_equal(eg_dist_fields, eg_dist_nfields, &cur->info, &info))
         if ((r = db_dist_write(db, &info, !exists, err, errlen)) < 0)
             return r;
     /* the cache behaviors go first: they may target origins about to go */
@@ -88,7 +80,7 @@ static int write_rows(eg_db_t *db, const eg_dist_t *d, const eg_dist_t *cur, int
         eg_origin_t o = d->origins[i];
         const eg_origin_t *old = find_origin(cur->origins, cur->n_origins, o.id);
         o.rev = 0;
-        if (old && same_fields(eg_origin_fields, eg_origin_nfields, old, &o))
+        if (old && eg_fields_equal(eg_origin_fields, eg_origin_nfields, old, &o))
             continue;
         if ((r = db_origin_write(db, id, &o, old == NULL, err, errlen)) < 0)
             return r;
@@ -107,7 +99,7 @@ static int write_rows(eg_db_t *db, const eg_dist_t *d, const eg_dist_t *cur, int
             return -1;
         if (r == 0)
             r = db_behavior_insert(db, id, &b, DEFAULT_PRECEDENCE, err, errlen);
-        else if (!same_fields(eg_behavior_fields, eg_behavior_nfields, &old, &b))
+        else if (!eg_fields_equal(eg_behavior_fields, eg_behavior_nfields, &old, &b))
             r = db_behavior_write(db, id, &b, err, errlen);
         else
             r = 0;

@@ -911,8 +911,7 @@ void eg_config_index(eg_config_t *c)
     }
 }
 
-/* Whether two objects of one table read the same, field by field. */
-static int fields_equal(const eg_field_t *f, size_t n, const void *a, const void *b)
+int eg_fields_equal(const eg_field_t *f, size_t n, const void *a, const void *b)
 {
     eg_buf_t diff = {0};
     size_t changed = eg_fields_changes(f, n, a, b, &diff);
@@ -922,14 +921,14 @@ static int fields_equal(const eg_field_t *f, size_t n, const void *a, const void
 
 int eg_dist_equal(const eg_dist_t *a, const eg_dist_t *b)
 {
-    if (!fields_equal(eg_dist_fields, eg_dist_nfields, &a->info, &b->info) ||
+    if (!eg_fields_equal(eg_dist_fields, eg_dist_nfields, &a->info, &b->info) ||
         a->n_origins != b->n_origins || a->n_behaviors != b->n_behaviors)
         return 0;
     for (size_t i = 0; i < a->n_origins; i++)
-        if (!fields_equal(eg_origin_fields, eg_origin_nfields, &a->origins[i], &b->origins[i]))
+        if (!eg_fields_equal(eg_origin_fields, eg_origin_nfields, &a->origins[i], &b->origins[i]))
             return 0;
     for (size_t i = 0; i < a->n_behaviors; i++)
-        if (!fields_equal(eg_behavior_fields, eg_behavior_nfields, &a->behaviors[i],
+        if (!eg_fields_equal(eg_behavior_fields, eg_behavior_nfields, &a->behaviors[i],
                           &b->behaviors[i]))
             return 0;
     return 1;

@@ -166,6 +166,9 @@ void eg_fields_defaults(const eg_field_t *fields, size_t n, void *obj);
 struct eg_buf_s;
 size_t eg_fields_changes(const eg_field_t *f, size_t n, const void *before, const void *after,
                          struct eg_buf_s *out);
+/* 1 when a and b (objects of one table) read the same, field by field, as eg_field_format
+ * spells them; else 0. */
+int eg_fields_equal(const eg_field_t *f, size_t n, const void *a, const void *b);
 /* Appends "name: value; ..." to out for the key and each field that differs from its default:
  * what an add set. size is the object's (a scratch one of defaults is compared with). */
 void eg_fields_settings(const eg_field_t *f, size_t n, const void *obj, size_t size,
